@@ -1,0 +1,39 @@
+# The two commands: `make demo` and `make test`. Each builds .venv from nothing when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Models come from PyPI packages or are built on the spot: never reach for a hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: demo test venv protos unit integration e2e clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(VENV)/bin/longwatch demo
+
+test: venv
+	$(PY) -m pytest -q tests
+
+unit: venv
+	$(PY) -m pytest -q tests/unit
+
+integration: venv
+	$(PY) -m pytest -q tests/integration
+
+e2e: venv
+	$(PY) -m pytest -q tests/e2e
+
+protos: venv
+	$(PY) protos/generate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

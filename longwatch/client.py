@@ -1,0 +1,181 @@
+"""The client SDK: async clients for the three services, speaking domain types.
+
+    async with LongwatchClient.from_env() as lw:
+        await lw.perception.add_stream("gate", "/videos/gate.mp4")
+        answer = await lw.reasoner.ask("What was the plate of the red car?")
+
+gRPC failures come back as `longwatch.errors` exceptions whose message names the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import grpc
+
+from longwatch import convert, errors
+from longwatch.grpc_server import CHANNEL_OPTIONS
+from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
+from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
+from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
+from longwatch.settings import DEFAULT_HOST, DEFAULT_MEMORY_PORT, DEFAULT_PERCEPTION_PORT, DEFAULT_REASONER_PORT
+from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
+
+_ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
+    grpc.StatusCode.DEADLINE_EXCEEDED: errors.DeadlineExceeded,
+}
+
+# Env variables that point clients at services not on the default loopback ports.
+PERCEPTION_ADDR_ENV = "LONGWATCH_PERCEPTION_ADDR"
+MEMORY_ADDR_ENV = "LONGWATCH_MEMORY_ADDR"
+REASONER_ADDR_ENV = "LONGWATCH_REASONER_ADDR"
+
+
+def default_address(port: int) -> str:
+    return f"{DEFAULT_HOST}:{port}"
+
+
+def error_from_rpc(exc: grpc.aio.AioRpcError, service: str, address: str) -> errors.LongwatchError:
+    """The domain error for a failed call, with a hint when the service is not reachable."""
+    code = exc.code()
+    details = exc.details() or code.name
+    if code == grpc.StatusCode.UNAVAILABLE and ("connect" in details.lower() or "dns" in details.lower()):
+        details = f"cannot reach the {service} service at {address}: start it with `longwatch up` or pass its address"
+    return _ERROR_BY_STATUS.get(code, errors.LongwatchError)(details)
+
+
+class _ServiceClient:
+    service = ""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+
+    @property
+    def channel(self) -> grpc.aio.Channel:
+        return self._channel
+
+    async def _call(self, method, request, timeout_s: float | None = 30.0):
+        try:
+            return await method(request, timeout=timeout_s)
+        except grpc.aio.AioRpcError as exc:
+            raise error_from_rpc(exc, self.service, self.address) from None
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+
+class PerceptionClient(_ServiceClient):
+    service = "perception"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self._stub = perception_pb2_grpc.PerceptionServiceStub(self._channel)
+
+    async def add_stream(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
+        request = perception_pb2.AddStreamRequest(stream_id=stream_id, source=source, sample_fps=sample_fps)
+        response = await self._call(self._stub.AddStream, request)
+        return convert.status_from_pb(response.stream)
+
+    async def list_streams(self, stream_ids: Sequence[str] = ()) -> list[StreamStatus]:
+        response = await self._call(self._stub.ListStreams, perception_pb2.ListStreamsRequest(stream_ids=stream_ids))
+        return [convert.status_from_pb(item) for item in response.streams]
+
+    async def remove_stream(self, stream_id: str) -> StreamStatus:
+        request = perception_pb2.RemoveStreamRequest(stream_id=stream_id)
+        response = await self._call(self._stub.RemoveStream, request)
+        return convert.status_from_pb(response.stream)
+
+
+class MemoryClient(_ServiceClient):
+    service = "memory"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self._stub = memory_pb2_grpc.MemoryServiceStub(self._channel)
+
+    async def search(
+        self,
+        text: str,
+        stream_ids: Sequence[str] = (),
+        start_s: float = 0.0,
+        end_s: float = 0.0,
+        k: int = 10,
+        timeout_s: float | None = 30.0,
+    ) -> list[SearchHit]:
+        request = memory_pb2.SearchRequest(text=text, stream_ids=stream_ids, start_s=start_s, end_s=end_s, k=k)
+        response = await self._call(self._stub.Search, request, timeout_s)
+        return [convert.hit_from_pb(hit) for hit in response.hits]
+
+    async def list_streams(self, timeout_s: float | None = 30.0) -> list[StreamSummary]:
+        response = await self._call(self._stub.ListStreams, memory_pb2.ListStreamsRequest(), timeout_s)
+        return [convert.summary_from_pb(item) for item in response.streams]
+
+    async def write_clips(self, clips: Sequence[ClipRecord]) -> list[str]:
+        """Writes clips and returns their ids once each is durable (for tools and tests)."""
+        requests = [memory_pb2.WriteClipsRequest(clip=convert.clip_to_pb(clip)) for clip in clips]
+        try:
+            return [ack.clip_id async for ack in self._stub.WriteClips(iter(requests))]
+        except grpc.aio.AioRpcError as exc:
+            raise error_from_rpc(exc, self.service, self.address) from None
+
+
+class ReasonerClient(_ServiceClient):
+    service = "reasoner"
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address)
+        self._stub = reasoner_pb2_grpc.ReasonerServiceStub(self._channel)
+
+    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
+        request = reasoner_pb2.AskRequest(question=question, stream_ids=stream_ids, deadline_ms=deadline_ms)
+        # The server keeps its own deadline; the transport gets a margin on top so the answer can arrive.
+        timeout_s = (deadline_ms / 1000 + 30.0) if deadline_ms > 0 else 120.0
+        response = await self._call(self._stub.Ask, request, timeout_s)
+        return convert.answer_from_pb(response)
+
+
+@dataclass
+class LongwatchClient:
+    """One client per service, addressed like `longwatch up` listens unless told otherwise."""
+
+    perception: PerceptionClient
+    memory: MemoryClient
+    reasoner: ReasonerClient
+
+    @classmethod
+    def connect(
+        cls,
+        perception: str | None = None,
+        memory: str | None = None,
+        reasoner: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Self:
+        """Explicit addresses win, then `LONGWATCH_*_ADDR`, then the defaults of `longwatch up`."""
+        env = os.environ if environ is None else environ
+        return cls(
+            perception=PerceptionClient(
+                perception or env.get(PERCEPTION_ADDR_ENV) or default_address(DEFAULT_PERCEPTION_PORT)
+            ),
+            memory=MemoryClient(memory or env.get(MEMORY_ADDR_ENV) or default_address(DEFAULT_MEMORY_PORT)),
+            reasoner=ReasonerClient(reasoner or env.get(REASONER_ADDR_ENV) or default_address(DEFAULT_REASONER_PORT)),
+        )
+
+    async def close(self) -> None:
+        for client in (self.perception, self.memory, self.reasoner):
+            await client.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,183 @@
+"""What every longwatch gRPC server shares: error mapping, health, reflection, limits.
+
+Each service's `app.py` builds one `ServiceServer`, registers its servicer, loads its
+models, then calls `set_serving()`. Health stays NOT_SERVING until then, so a
+launcher that waits on health never sends work to a server that cannot do it yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from longwatch import errors
+
+logger = logging.getLogger(__name__)
+
+# 64 MiB: a batch of keyframes or a long evidence list fits; a runaway message does not.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+]
+
+STATUS_BY_ERROR: dict[type[errors.LongwatchError], grpc.StatusCode] = {
+    errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotFound: grpc.StatusCode.NOT_FOUND,
+    errors.AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.FailedPrecondition: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+
+
+def status_for(error: errors.LongwatchError) -> grpc.StatusCode:
+    for error_type, code in STATUS_BY_ERROR.items():
+        if isinstance(error, error_type):
+            return code
+    return grpc.StatusCode.UNKNOWN
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
+    if isinstance(exc, errors.LongwatchError):
+        await context.abort(status_for(exc), str(exc))
+    if isinstance(exc, MemoryError):
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory; retry later")
+    logger.exception("bug in %s", method)
+    await context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}: {type(exc).__name__}: {exc}")
+
+
+def _wrap_unary(behaviour: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+    async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await behaviour(request_or_iterator, context)
+        except asyncio.CancelledError:
+            raise
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped to a status, never a crash
+            await _abort(context, exc, method)
+
+    return wrapped
+
+
+def _wrap_stream(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
+    async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            async for response in behaviour(request_or_iterator, context):
+                yield response
+        except asyncio.CancelledError:
+            raise
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - mapped to a status, never a crash
+            await _abort(context, exc, method)
+
+    return wrapped
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Maps `LongwatchError` subclasses to canonical status codes; anything else is INTERNAL."""
+
+    async def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary, method),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _wrap_unary(handler.stream_unary, method),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream, method),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            _wrap_stream(handler.stream_stream, method),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+
+class ServiceServer:
+    """A grpc.aio server with health (NOT_SERVING until `set_serving`) and reflection."""
+
+    def __init__(self, host: str, port: int, service_names: Iterable[str]) -> None:
+        self.address = f"{host}:{port}"
+        self._service_names = list(service_names)
+        self._server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=CHANNEL_OPTIONS)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            [*self._service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], self._server
+        )
+
+    @property
+    def grpc_server(self) -> grpc.aio.Server:
+        """For `add_<Service>Servicer_to_server`."""
+        return self._server
+
+    async def start(self) -> None:
+        """Binds the port and starts answering; health says NOT_SERVING until `set_serving`."""
+        try:
+            self._server.add_insecure_port(self.address)
+        except RuntimeError as exc:
+            raise errors.Unavailable(
+                f"cannot listen on {self.address} ({exc}); is another longwatch running? choose another port"
+            ) from exc
+        await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._server.start()
+        logger.info("listening on %s", self.address)
+
+    async def set_serving(self) -> None:
+        await self._set_status(health_pb2.HealthCheckResponse.SERVING)
+        logger.info("serving %s", ", ".join(self._service_names))
+
+    async def stop(self, grace_s: float) -> None:
+        """Says NOT_SERVING, then lets in-flight calls finish for up to `grace_s` seconds."""
+        await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._server.stop(grace_s)
+
+    async def _set_status(self, status: int) -> None:
+        for name in ["", *self._service_names]:
+            await self._health.set(name, status)
+
+
+async def run_until_signalled(start: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]]) -> None:
+    """Runs `start`, waits for SIGINT or SIGTERM, then runs `stop`."""
+    stop_event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop_event.set)
+    try:
+        await start()
+        await stop_event.wait()
+        logger.info("stopping")
+    finally:
+        await stop()
+
+
+def configure_logging(level: str) -> None:
+    """Configures the root logger once per process; every line names its logger."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,103 @@
+"""Domain types that cross service boundaries. Frozen dataclasses; protobuf stays in convert.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class ClipRecord:
+    """What perception saw in a few seconds of one stream; the unit memory stores."""
+
+    stream_id: str
+    start_s: float  # stream time of the clip's first frame
+    end_s: float  # stream time of the clip's last frame
+    caption: str
+    ocr_lines: tuple[str, ...] = ()
+    visual_embedding: tuple[float, ...] = ()  # mean frame feature, L2-normalised
+    frame_count: int = 0
+    start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
+
+    @property
+    def clip_id(self) -> str:
+        """Stable id: the same clip written twice is stored once."""
+        return f"{self.stream_id}@{round(self.start_s * 1000):012d}"
+
+    @property
+    def text(self) -> str:
+        """Caption and on-screen text, as one searchable document."""
+        parts = [self.caption] if self.caption else []
+        if self.ocr_lines:
+            parts.append("text on screen: " + " | ".join(self.ocr_lines))
+        return ". ".join(parts)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    clip_id: str
+    stream_id: str
+    start_s: float
+    end_s: float
+    text: str
+    score: float  # higher is more relevant
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """A stream as memory knows it."""
+
+    stream_id: str
+    clip_count: int
+    first_s: float
+    last_s: float
+
+
+class StreamState(StrEnum):
+    STARTING = "starting"
+    RUNNING = "running"
+    FINISHED = "finished"  # a file ended and every clip was acknowledged by memory
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (StreamState.FINISHED, StreamState.FAILED, StreamState.STOPPED)
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """A stream as perception watches it."""
+
+    stream_id: str
+    source: str  # credentials redacted
+    state: StreamState
+    is_live: bool = False
+    frames_seen: int = 0
+    frames_encoded: int = 0
+    frames_reused: int = 0
+    frames_dropped: int = 0
+    clips_written: int = 0
+    position_s: float = 0.0
+    duration_s: float = 0.0  # 0 when unknown or live
+    lag_s: float = 0.0
+    error: str = ""
+    sample_fps: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    stream_id: str
+    start_s: float
+    end_s: float
+    text: str
+    clip_id: str = ""
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    evidence: tuple[Evidence, ...] = field(default_factory=tuple)
+    confidence: float = 0.0  # 0 to 1
+    latency_ms: float = 0.0
