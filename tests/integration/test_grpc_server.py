@@ -1,0 +1,92 @@
+"""The shared server base: errors become canonical statuses, health follows readiness, reflection lists services."""
+
+import asyncio
+import socket
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from longwatch import errors
+from longwatch.grpc_server import ServiceServer
+from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
+
+SERVICE = memory_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name
+
+
+class _RaisingMemory(memory_pb2_grpc.MemoryServiceServicer):
+    """Raises whatever error the query text names."""
+
+    async def Search(self, request, context):
+        if request.text == "bug":
+            raise ZeroDivisionError("a real bug")
+        raise getattr(errors, request.text)(f"raised {request.text}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _with_server(check):
+    port = _free_port()
+    server = ServiceServer("127.0.0.1", port, [SERVICE])
+    memory_pb2_grpc.add_MemoryServiceServicer_to_server(_RaisingMemory(), server.grpc_server)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            await check(server, channel)
+    finally:
+        await server.stop(0)
+
+
+@pytest.mark.parametrize(
+    ("error_name", "code"),
+    [
+        ("InvalidArgument", grpc.StatusCode.INVALID_ARGUMENT),
+        ("NotFound", grpc.StatusCode.NOT_FOUND),
+        ("AlreadyExists", grpc.StatusCode.ALREADY_EXISTS),
+        ("FailedPrecondition", grpc.StatusCode.FAILED_PRECONDITION),
+        ("Unavailable", grpc.StatusCode.UNAVAILABLE),
+        ("ResourceExhausted", grpc.StatusCode.RESOURCE_EXHAUSTED),
+        ("bug", grpc.StatusCode.INTERNAL),
+    ],
+)
+def test_errors_map_to_canonical_status_and_the_server_survives(error_name, code):
+    async def check(server, channel):
+        stub = memory_pb2_grpc.MemoryServiceStub(channel)
+        for _ in range(2):  # the second call proves the server still serves
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.Search(memory_pb2.SearchRequest(text=error_name), timeout=5)
+            assert caught.value.code() == code
+        if error_name != "bug":
+            assert caught.value.details() == f"raised {error_name}"
+
+    asyncio.run(_with_server(check))
+
+
+def test_health_is_not_serving_until_ready():
+    async def check(server, channel):
+        health = health_pb2_grpc.HealthStub(channel)
+        for name in ("", SERVICE):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        await server.set_serving()
+        for name in ("", SERVICE):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    asyncio.run(_with_server(check))
+
+
+def test_reflection_lists_the_service_and_health():
+    async def check(server, channel):
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        request = reflection_pb2.ServerReflectionRequest(list_services="")
+        replies = [reply async for reply in stub.ServerReflectionInfo(iter([request]))]
+        names = {service.name for service in replies[0].list_services_response.service}
+        assert {SERVICE, "grpc.health.v1.Health"} <= names
+
+    asyncio.run(_with_server(check))
