@@ -1,0 +1,74 @@
+"""Composition root: settings -> embedder -> store, stream index, log -> Memory -> servicer -> server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from longwatch.grpc_server import ServiceServer, serve_process, start_metrics_endpoint
+from longwatch.memory.v1 import memory_pb2_grpc
+from memory_service.core.embedders import embedder_name_for, load_embedder
+from memory_service.core.memory import Memory
+from memory_service.core.store import ClipStore
+from memory_service.core.streams import StreamIndex
+from memory_service.core.types import ClipLimits, EmbedderOptions, SearchLimits
+from memory_service.core.wal import WriteAheadLog
+from memory_service.server import SERVICE_NAME, MemoryServicer
+from memory_service.settings import MemorySettings
+
+logger = logging.getLogger(__name__)
+
+
+class MemoryApp:
+    """Builds and runs the memory service; `stop()` undoes `start()` in reverse, however far it got."""
+
+    def __init__(self, settings: MemorySettings) -> None:
+        self.settings = settings
+        self.memory: Memory | None = None
+        self.server: ServiceServer | None = None
+        self._metrics_server: Any = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        name = embedder_name_for(settings.profile.value, settings.embedder)
+        options = EmbedderOptions(
+            model_cache=settings.model_cache,
+            model=settings.embedder_model,
+            device=settings.embedder_device,
+            batch_size=settings.embed_batch_size,
+        )
+        embedder = await asyncio.to_thread(load_embedder, name, options)  # loads and warms: seconds
+        self.memory = Memory(
+            embedder=embedder,
+            store=ClipStore(settings.chroma_dir, embedder.name, embedder.dim),
+            streams=StreamIndex(settings.stream_index_path),
+            wal=WriteAheadLog(settings.wal_dir, settings.wal_segment_bytes),
+            search_limits=SearchLimits(
+                candidates=settings.search_candidates,
+                exact_term_bonus=settings.exact_term_bonus,
+                max_exact_terms=settings.max_exact_terms,
+                max_query_chars=settings.max_query_chars,
+                max_streams=settings.max_search_streams,
+            ),
+            clip_limits=ClipLimits(max_text_chars=settings.max_clip_text_chars),
+        )
+        await self.memory.start()  # replays the log
+        self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
+        memory_pb2_grpc.add_MemoryServiceServicer_to_server(MemoryServicer(self.memory), self.server.grpc_server)
+        await self.server.start()
+        self._metrics_server = start_metrics_endpoint(self.settings.host, self.settings.metrics_port)
+        await self.server.set_serving()
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop(self.settings.drain_s)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+        if self.memory is not None:
+            await self.memory.close()
+        logger.info("memory service stopped")
+
+
+def main() -> None:
+    serve_process("memory service", "LONGWATCH_MEMORY_", MemorySettings, MemoryApp)

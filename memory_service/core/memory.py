@@ -1,0 +1,176 @@
+"""The `Memory` facade the server calls: validated, durable writes and hybrid search.
+
+A write is embedded, appended to the write-ahead log (fsync), upserted into the store and
+the stream index, and only then acknowledged: an acknowledged clip is durable and
+searchable at once. Blocking work runs on two single worker threads: one embeds (the
+tokenizers must not be shared across threads), one writes (so writes stay in order even
+when a caller gives up mid-write). Searches query chromadb from the default thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+
+from longwatch.errors import InvalidArgument, Unavailable
+from longwatch.types import ClipRecord, SearchHit, StreamSummary
+from memory_service import metrics
+from memory_service.core.embedders import TextEmbedder
+from memory_service.core.search import HybridSearcher, validate_query
+from memory_service.core.store import ClipStore
+from memory_service.core.streams import StreamIndex
+from memory_service.core.types import ClipLimits, SearchLimits, SearchQuery, WalEntry
+from memory_service.core.wal import WriteAheadLog
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_REPLAY_BATCH = 256  # log records upserted per chromadb call on start
+
+
+def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
+    """Raises InvalidArgument, saying what to change, for a clip memory will not store."""
+    if not clip.stream_id.strip():
+        raise InvalidArgument("clip.stream_id is empty; name the stream the clip comes from")
+    if len(clip.stream_id) > limits.max_stream_id_chars:
+        raise InvalidArgument(f"clip.stream_id is longer than {limits.max_stream_id_chars} characters")
+    for name, value in (("start_s", clip.start_s), ("end_s", clip.end_s)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidArgument(f"clip.{name} must be a finite number of seconds >= 0; got {value}")
+    if clip.start_s > clip.end_s:
+        raise InvalidArgument(f"clip.start_s ({clip.start_s}) is after clip.end_s ({clip.end_s})")
+    if clip.frame_count < 0:
+        raise InvalidArgument(f"clip.frame_count must be >= 0; got {clip.frame_count}")
+    if clip.visual_embedding and not np.isfinite(np.asarray(clip.visual_embedding, dtype=np.float64)).all():
+        raise InvalidArgument("clip.visual_embedding holds NaN or infinite values")
+    if len(clip.text) > limits.max_text_chars:
+        raise InvalidArgument(f"clip caption and on-screen text exceed {limits.max_text_chars} characters")
+
+
+class Memory:
+    """Owns the embedder, store, stream index and log. `await start()` before use, `await close()` after."""
+
+    def __init__(
+        self,
+        embedder: TextEmbedder,
+        store: ClipStore,
+        streams: StreamIndex,
+        wal: WriteAheadLog,
+        search_limits: SearchLimits,
+        clip_limits: ClipLimits,
+    ) -> None:
+        self._embedder = embedder
+        self._store = store
+        self._streams = streams
+        self._wal = wal
+        self._search_limits = search_limits
+        self._clip_limits = clip_limits
+        self._searcher = HybridSearcher(store, search_limits)
+        self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-embed")
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-write")
+        self._unapplied: list[WalEntry] = []  # logged but not yet in the store (a store failure)
+        self._is_ready = False
+        self._is_closed = False
+
+    async def start(self) -> None:
+        """Opens the stores and replays the log records written after the last checkpoint."""
+        await self._on_write_thread(self._recover)
+        self._is_ready = True
+
+    async def write(self, clip: ClipRecord) -> str:
+        """Stores one clip; returns its id once it is on disk and searchable."""
+        self._check_ready()
+        try:
+            validate_clip(clip, self._clip_limits)
+        except InvalidArgument:
+            metrics.CLIPS_REJECTED.inc()
+            raise
+        with metrics.WRITE_SECONDS.time():
+            embedding = (await self._embed([clip.text]))[0]
+            await self._on_write_thread(self._write_durably, WalEntry(clip=clip, embedding=embedding))
+        metrics.CLIPS_WRITTEN.inc()
+        return clip.clip_id
+
+    async def search(self, query: SearchQuery) -> list[SearchHit]:
+        """The clips best matching `query`, best first."""
+        self._check_ready()
+        try:
+            validate_query(query, self._search_limits)
+        except InvalidArgument:
+            metrics.SEARCHES_REJECTED.inc()
+            raise
+        with metrics.SEARCH_SECONDS.time():
+            embedding = (await self._embed([query.text]))[0]
+            return await asyncio.to_thread(self._searcher.rank, query, embedding)
+
+    def list_streams(self) -> list[StreamSummary]:
+        """Every stream with clips in memory, by stream id; answered from memory, no store scan."""
+        self._check_ready()
+        return self._streams.summaries()
+
+    async def close(self) -> None:
+        """Checkpoints the log and closes the stores; waits for a write in progress."""
+        if self._is_closed:
+            return
+        self._is_ready = False
+        self._is_closed = True
+        await self._on_write_thread(self._close_stores)
+        self._write_thread.shutdown(wait=True)
+        self._embed_thread.shutdown(wait=True)
+
+    def _check_ready(self) -> None:
+        if self._is_closed:
+            raise Unavailable("the memory service is shutting down; retry against a running one")
+        if not self._is_ready:
+            raise Unavailable("the memory service is still starting (replaying its log); wait for health SERVING")
+
+    async def _embed(self, texts: list[str]) -> np.ndarray:
+        def embed() -> np.ndarray:
+            with metrics.EMBED_SECONDS.time():
+                return self._embedder.embed(texts)  # (N, D)
+
+        return await asyncio.get_running_loop().run_in_executor(self._embed_thread, embed)
+
+    async def _on_write_thread(self, function: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._write_thread, function, *args)
+
+    def _recover(self) -> None:
+        self._store.open()
+        self._streams.open()
+        entries = self._wal.open()
+        for start in range(0, len(entries), _REPLAY_BATCH):
+            batch = entries[start : start + _REPLAY_BATCH]
+            self._store.upsert(batch)
+            self._streams.record([entry.clip for entry in batch])
+        self._wal.mark_applied()
+        self._wal.checkpoint()
+        metrics.WAL_REPLAYED_CLIPS.inc(len(entries))
+        self._update_gauges()
+        logger.info("memory ready: %d clips replayed from the log, %d clips stored", len(entries), self._store.count())
+
+    def _write_durably(self, entry: WalEntry) -> None:
+        with metrics.WAL_APPEND_SECONDS.time():
+            self._wal.append(entry)
+        self._unapplied.append(entry)
+        # Earlier entries whose store write failed are retried first; the log keeps them until then.
+        self._store.upsert(self._unapplied)
+        self._streams.record([pending.clip for pending in self._unapplied])
+        self._unapplied.clear()
+        self._wal.mark_applied()
+        self._update_gauges()
+
+    def _update_gauges(self) -> None:
+        summaries = self._streams.summaries()
+        metrics.STREAMS.set(len(summaries))
+        metrics.STORED_CLIPS.set(sum(summary.clip_count for summary in summaries))
+
+    def _close_stores(self) -> None:
+        self._wal.close()  # checkpoints what is applied: a clean restart replays nothing else
+        self._store.close()
+        self._streams.close()

@@ -1,0 +1,116 @@
+"""Hybrid search: nearest clips by cosine similarity, plus clips holding the query's names and numbers.
+
+A plate number or an on-screen code is what embeddings blur most ("KX-4721" and "KX-4712"
+embed almost alike), so the exact terms of a query (tokens with digits, upper-case words,
+quoted phrases) are looked up by chromadb's `$contains` on the clips' match-form text.
+Candidates from both lookups are rescored: cosine similarity + a bonus per matched term.
+Every lookup is a bounded chromadb query; nothing here walks all clips.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from typing import Any
+
+import numpy as np
+
+from longwatch.errors import InvalidArgument
+from longwatch.types import SearchHit
+from memory_service.core.store import ClipStore, match_words
+from memory_service.core.types import MAX_K, SearchLimits, SearchQuery, StoredClip
+
+_QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
+_TOKEN_EDGE = string.punctuation + "\u201c\u201d\u2018\u2019"
+# A query of this many words or more that is mostly upper case is shouting, not a list of names.
+_SHOUTING_MIN_WORDS = 3
+
+
+def exact_terms(text: str, max_terms: int) -> list[str]:
+    """The query's quoted phrases, tokens with digits and upper-case words, in match form, first ones first."""
+    quoted = [double or curly for double, curly in _QUOTED.findall(text)]
+    tokens = [token.strip(_TOKEN_EDGE) for token in _QUOTED.sub(" ", text).split()]
+    words = [token for token in tokens if any(char.isalpha() for char in token)]
+    is_shouting = len(words) >= _SHOUTING_MIN_WORDS and 2 * sum(word.isupper() for word in words) > len(words)
+    names = [
+        token
+        for token in tokens
+        if any(char.isdigit() for char in token) or (not is_shouting and len(token) >= 2 and token.isupper())
+    ]
+    terms: list[str] = []
+    for candidate in quoted + names:
+        term = match_words(candidate)
+        if term and term not in terms:
+            terms.append(term)
+    return terms[:max_terms]
+
+
+def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
+    """Raises InvalidArgument, saying what to change, for a query the service will not run."""
+    if not query.text.strip():
+        raise InvalidArgument("search text is empty; pass the words to look for")
+    if len(query.text) > limits.max_query_chars:
+        raise InvalidArgument(f"search text has {len(query.text)} characters; the limit is {limits.max_query_chars}")
+    if not 1 <= query.k <= MAX_K:
+        raise InvalidArgument(f"k must be between 1 and {MAX_K} (0 means 10); got {query.k}")
+    if len(query.stream_ids) > limits.max_streams:
+        raise InvalidArgument(f"a search may name at most {limits.max_streams} streams; got {len(query.stream_ids)}")
+    for name, value in (("start_s", query.start_s), ("end_s", query.end_s)):
+        if not math.isfinite(value) or value < 0:
+            raise InvalidArgument(f"{name} must be a finite number of seconds >= 0; got {value}")
+    if query.end_s > 0 and query.start_s > query.end_s:
+        raise InvalidArgument(
+            f"start_s ({query.start_s}) is after end_s ({query.end_s}); swap them, or pass end_s = 0 for no upper bound"
+        )
+
+
+def where_clause(query: SearchQuery) -> dict[str, Any] | None:
+    """chromadb metadata filter: the streams, and clips overlapping [start_s, end_s] (end_s = 0: open)."""
+    conditions: list[dict[str, Any]] = []
+    if query.stream_ids:
+        conditions.append({"stream_id": {"$in": sorted(set(query.stream_ids))}})
+    if query.start_s > 0:
+        conditions.append({"end_s": {"$gte": query.start_s}})
+    if query.end_s > 0:
+        conditions.append({"start_s": {"$lte": query.end_s}})
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+class HybridSearcher:
+    """Ranks stored clips for a validated query whose text is already embedded."""
+
+    def __init__(self, store: ClipStore, limits: SearchLimits) -> None:
+        self._store = store
+        self._limits = limits
+
+    def rank(self, query: SearchQuery, embedding: np.ndarray) -> list[SearchHit]:
+        """The top `query.k` hits, best first. `embedding` is the (D,) unit vector of `query.text`."""
+        where = where_clause(query)
+        n_results = max(query.k, self._limits.candidates)
+        terms = exact_terms(query.text, self._limits.max_exact_terms)
+        found = {clip.clip_id: clip for clip in self._store.query(embedding, n_results, where)}
+        for term in terms:
+            for clip in self._store.query(embedding, n_results, where, contains=f" {term} "):
+                found.setdefault(clip.clip_id, clip)
+        scored = sorted(
+            ((self._score(clip, terms), clip) for clip in found.values()),
+            key=lambda pair: (-pair[0], pair[1].stream_id, pair[1].start_s),
+        )
+        return [
+            SearchHit(
+                clip_id=clip.clip_id,
+                stream_id=clip.stream_id,
+                start_s=clip.start_s,
+                end_s=clip.end_s,
+                text=clip.text,
+                score=score,
+            )
+            for score, clip in scored[: query.k]
+        ]
+
+    def _score(self, clip: StoredClip, terms: list[str]) -> float:
+        matched = sum(f" {term} " in clip.match_text for term in terms)
+        return clip.similarity + self._limits.exact_term_bonus * matched

@@ -1,0 +1,91 @@
+"""Per-stream summaries (clip count, first and last second) kept in memory, so ListStreams never scans chromadb.
+
+A small sqlite table of clip spans keyed by clip id backs them: it tells a new clip from a
+rewritten one (so counts stay exact when a clip is written twice or a log is replayed) and
+rebuilds the summaries with one GROUP BY on start. The write-ahead log replays into it
+like into the store, so losing its last commits in a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from longwatch.types import ClipRecord, StreamSummary
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS clips (
+    clip_id TEXT PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    start_s REAL NOT NULL,
+    end_s REAL NOT NULL
+)
+"""
+
+
+class StreamIndex:
+    """Written from one thread; `summaries()` may be read from any."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._summaries: dict[str, StreamSummary] = {}
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+        rows = self._db.execute(
+            "SELECT stream_id, COUNT(*), MIN(start_s), MAX(end_s) FROM clips GROUP BY stream_id"
+        ).fetchall()
+        with self._lock:
+            self._summaries = {row[0]: StreamSummary(row[0], int(row[1]), float(row[2]), float(row[3])) for row in rows}
+        logger.info("stream index %s: %d streams", self.path, len(rows))
+
+    def record(self, clips: Sequence[ClipRecord]) -> int:
+        """Adds or updates the clips' spans; returns how many clip ids were new."""
+        assert self._db is not None, "open() the stream index first"
+        is_new: list[bool] = []
+        with self._db:  # one transaction
+            for clip in clips:
+                row = (clip.clip_id, clip.stream_id, clip.start_s, clip.end_s)
+                inserted = self._db.execute("INSERT OR IGNORE INTO clips VALUES (?, ?, ?, ?)", row).rowcount
+                if not inserted:
+                    self._db.execute(
+                        "UPDATE clips SET start_s = ?, end_s = ? WHERE clip_id = ?",
+                        (clip.start_s, clip.end_s, clip.clip_id),
+                    )
+                is_new.append(bool(inserted))
+        with self._lock:
+            for clip, clip_is_new in zip(clips, is_new, strict=True):
+                self._summarise(clip, clip_is_new)
+        return sum(is_new)
+
+    def summaries(self) -> list[StreamSummary]:
+        with self._lock:
+            return [self._summaries[stream_id] for stream_id in sorted(self._summaries)]
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _summarise(self, clip: ClipRecord, is_new: bool) -> None:
+        current = self._summaries.get(clip.stream_id)
+        if current is None:
+            self._summaries[clip.stream_id] = StreamSummary(clip.stream_id, 1, clip.start_s, clip.end_s)
+            return
+        self._summaries[clip.stream_id] = replace(
+            current,
+            clip_count=current.clip_count + int(is_new),
+            first_s=min(current.first_s, clip.start_s),
+            last_s=max(current.last_s, clip.end_s),
+        )

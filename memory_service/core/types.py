@@ -1,0 +1,74 @@
+"""Domain types internal to the memory service; the shared ones live in longwatch.types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from longwatch.types import ClipRecord
+
+DEFAULT_K = 10  # hits when a request leaves k at 0 (memory.proto)
+MAX_K = 100  # most hits one search returns (memory.proto)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A text search within streams (empty = all) and a time range (end_s = 0: no upper bound)."""
+
+    text: str
+    stream_ids: tuple[str, ...] = ()
+    start_s: float = 0.0
+    end_s: float = 0.0
+    k: int = DEFAULT_K
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How hard one search works and what it accepts (from MemorySettings)."""
+
+    candidates: int = 50  # clips per chromadb query before rescoring
+    exact_term_bonus: float = 0.5  # score per matched exact term; cosine similarity is in [-1, 1]
+    max_exact_terms: int = 8
+    max_query_chars: int = 2000
+    max_streams: int = 1000
+
+
+@dataclass(frozen=True)
+class ClipLimits:
+    """What a written clip may contain."""
+
+    max_text_chars: int = 100_000
+    max_stream_id_chars: int = 256
+
+
+@dataclass(frozen=True, eq=False)
+class WalEntry:
+    """One logged write: the clip and its text embedding, so a replay never re-runs the embedder."""
+
+    clip: ClipRecord
+    embedding: np.ndarray  # (D,) float32, L2-normalised
+
+
+@dataclass(frozen=True)
+class StoredClip:
+    """A clip as a store query returns it, with its cosine similarity to the query vector."""
+
+    clip_id: str
+    stream_id: str
+    start_s: float
+    end_s: float
+    text: str  # caption and on-screen text, as the user sees it
+    match_text: str  # the normalised form exact terms are matched against
+    similarity: float
+
+
+@dataclass(frozen=True)
+class EmbedderOptions:
+    """Everything a text embedder backend may need; each backend reads what it uses."""
+
+    model_cache: Path
+    model: str = ""  # id or local path, for backends that take one
+    device: str | None = None  # None: the backend chooses (CUDA when available)
+    batch_size: int = 32

@@ -1,0 +1,268 @@
+"""The write-ahead log: an acknowledged clip survives any crash.
+
+A record is `magic | payload length | crc32(payload) | payload`, appended and fdatasync'ed
+before the write is acknowledged. The log is a series of segments (`wal-<seq>.log`); a
+checkpoint file names the position up to which every record is applied to the store.
+On open, the records after the checkpoint are returned for replay; re-applying a record
+is harmless because stores upsert by the stable clip id. A record cut short by a crash
+(or failing its checksum) ends its segment's replay: it was never acknowledged.
+Segments roll at a size limit and are deleted once the checkpoint passes them, so the
+log stays about one segment long.
+
+Not thread-safe: one thread (the memory service's write thread) drives it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import logging
+import os
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from longwatch.errors import ResourceExhausted, Unavailable
+from longwatch.types import ClipRecord
+from memory_service.core.types import WalEntry
+
+logger = logging.getLogger(__name__)
+
+_MAGIC = b"LWR1"
+_HEADER = struct.Struct("<4sII")  # magic, payload length in bytes, crc32 of the payload
+_JSON_LENGTH = struct.Struct("<I")
+# 64 MiB, the gRPC message limit: a longer "record" can only be a corrupt length field.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+_SEGMENT_NAME = re.compile(r"^wal-(\d{16})\.log$")
+_CHECKPOINT = "checkpoint.json"
+
+
+@dataclass(frozen=True, order=True)
+class LogPosition:
+    segment: int
+    offset: int  # bytes from the start of the segment
+
+
+def encode_entry(entry: WalEntry) -> bytes:
+    """JSON for the clip's scalar fields, then the text embedding (float32) and visual embedding (float64)."""
+    fields = dataclasses.asdict(entry.clip)
+    visual = np.asarray(fields.pop("visual_embedding"), dtype="<f8")
+    embedding = np.asarray(entry.embedding, dtype="<f4").reshape(-1)
+    header = json.dumps({"clip": fields, "embedding_dim": embedding.size, "visual_dim": visual.size}).encode()
+    return _JSON_LENGTH.pack(len(header)) + header + embedding.tobytes() + visual.tobytes()
+
+
+def decode_entry(payload: bytes) -> WalEntry:
+    """Inverse of `encode_entry`; raises ValueError on a payload it cannot read."""
+    try:
+        (json_length,) = _JSON_LENGTH.unpack_from(payload, 0)
+        start = _JSON_LENGTH.size
+        header = json.loads(payload[start : start + json_length])
+        offset = start + json_length
+        embedding = np.frombuffer(payload, dtype="<f4", count=header["embedding_dim"], offset=offset)
+        offset += embedding.nbytes
+        visual = np.frombuffer(payload, dtype="<f8", count=header["visual_dim"], offset=offset)
+        fields = header["clip"]
+        clip = ClipRecord(
+            **{**fields, "ocr_lines": tuple(fields["ocr_lines"]), "visual_embedding": tuple(visual.tolist())}
+        )
+    except (struct.error, KeyError, TypeError, json.JSONDecodeError, ValueError) as exc:
+        raise ValueError(f"unreadable log record: {exc}") from exc
+    return WalEntry(clip=clip, embedding=embedding.astype(np.float32))
+
+
+def _frame(payload: bytes) -> bytes:
+    return _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Makes a created, renamed or deleted name durable, not only the file's bytes."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _read_segment(path: Path, start: int) -> tuple[list[bytes], int, int]:
+    """Payloads of the well-formed records from `start`, the offset after the last one, and bytes left unread."""
+    data = path.read_bytes()
+    payloads: list[bytes] = []
+    position = start
+    while position < len(data):
+        if len(data) - position < _HEADER.size:
+            break
+        magic, length, checksum = _HEADER.unpack_from(data, position)
+        end = position + _HEADER.size + length
+        if magic != _MAGIC or length > MAX_RECORD_BYTES or end > len(data):
+            break
+        payload = data[position + _HEADER.size : end]
+        if zlib.crc32(payload) != checksum:
+            break
+        payloads.append(payload)
+        position = end
+    return payloads, position, len(data) - position
+
+
+class WriteAheadLog:
+    """Segmented, checksummed, fsync'ed log of `WalEntry`s. Call `open()` first and `close()` last."""
+
+    def __init__(self, directory: Path, segment_max_bytes: int) -> None:
+        self.directory = directory
+        self._segment_max_bytes = segment_max_bytes
+        self._fd: int | None = None
+        self._end = LogPosition(1, 0)  # where the next record goes
+        self._applied = LogPosition(1, 0)  # every record before this is in the store
+        self._checkpointed = LogPosition(1, 0)
+
+    @property
+    def segment_paths(self) -> list[Path]:
+        """Existing segments, oldest first."""
+        names = (_SEGMENT_NAME.match(path.name) for path in self.directory.glob("wal-*.log"))
+        return sorted((self.directory / match.group(0) for match in names if match), key=self._seq)
+
+    def open(self) -> list[WalEntry]:
+        """Recovers the log and returns the entries after the checkpoint, to re-apply in order."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._checkpointed = self._applied = self._read_checkpoint()
+        entries: list[WalEntry] = []
+        segments = self._live_segments()
+        for index, path in enumerate(segments):
+            seq = self._seq(path)
+            start = self._checkpointed.offset if seq == self._checkpointed.segment else 0
+            entries.extend(self._recover_segment(path, start, is_last=index == len(segments) - 1))
+        last = self._seq(segments[-1]) if segments else max(self._checkpointed.segment, 1)
+        self._open_segment(last)
+        if entries:
+            logger.info("write-ahead log: %d records to replay from %s", len(entries), self.directory)
+        return entries
+
+    def append(self, entry: WalEntry) -> None:
+        """Writes one record and waits until it is on disk. Raises ResourceExhausted when the disk is full."""
+        if self._fd is None:
+            raise Unavailable("the write-ahead log is closed; the memory service is stopping")
+        record = _frame(encode_entry(entry))
+        if self._end.offset > 0 and self._end.offset + len(record) > self._segment_max_bytes:
+            self._roll()
+        try:
+            self._write_all(record)
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            self._undo_partial_write(exc)
+        self._end = LogPosition(self._end.segment, self._end.offset + len(record))
+
+    def mark_applied(self) -> None:
+        """Every record appended so far is in the store."""
+        self._applied = self._end
+
+    def checkpoint(self) -> None:
+        """Persists the applied position and deletes the segments entirely before it."""
+        if self._applied <= self._checkpointed:
+            return
+        tmp = self.directory / f"{_CHECKPOINT}.tmp"
+        tmp.write_text(json.dumps(dataclasses.asdict(self._applied)))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.directory / _CHECKPOINT)
+        _fsync_directory(self.directory)
+        self._checkpointed = self._applied
+        for path in self.segment_paths:
+            if self._seq(path) < self._checkpointed.segment:
+                path.unlink()
+                logger.debug("deleted applied log segment %s", path.name)
+
+    def close(self) -> None:
+        if self._fd is None:
+            return
+        self.checkpoint()
+        os.close(self._fd)
+        self._fd = None
+
+    def _read_checkpoint(self) -> LogPosition:
+        path = self.directory / _CHECKPOINT
+        if not path.exists():
+            return LogPosition(1, 0)
+        try:
+            fields = json.loads(path.read_text())
+            return LogPosition(int(fields["segment"]), int(fields["offset"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            # The file is replaced atomically, so this is damage from outside: replaying everything is safe.
+            logger.error("unreadable log checkpoint %s (%s); replaying every segment", path, exc)
+            return LogPosition(1, 0)
+
+    def _live_segments(self) -> list[Path]:
+        """Segments at or after the checkpoint; older ones (left by a crash during cleanup) are deleted."""
+        live = []
+        for path in self.segment_paths:
+            if self._seq(path) < self._checkpointed.segment:
+                path.unlink()
+            else:
+                live.append(path)
+        return live
+
+    def _recover_segment(self, path: Path, start: int, is_last: bool) -> list[WalEntry]:
+        payloads, good_end, unread = _read_segment(path, start)
+        if unread > 0:
+            logger.warning(
+                "log segment %s: ignored %d bytes after offset %d that do not form a whole record "
+                "(a write cut short by a crash; it was never acknowledged)",
+                path.name,
+                unread,
+                good_end,
+            )
+            if is_last:  # new records must follow the last good one, or a later replay would stop before them
+                os.truncate(path, good_end)
+        entries = []
+        for payload in payloads:
+            try:
+                entries.append(decode_entry(payload))
+            except ValueError as exc:
+                logger.error("log segment %s: skipped a record: %s", path.name, exc)
+        return entries
+
+    def _open_segment(self, seq: int) -> None:
+        path = self.directory / f"wal-{seq:016d}.log"
+        is_new = not path.exists()
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if is_new:
+            _fsync_directory(self.directory)
+        self._end = LogPosition(seq, os.fstat(self._fd).st_size)
+
+    def _roll(self) -> None:
+        assert self._fd is not None
+        finished = self._end
+        os.close(self._fd)
+        self._open_segment(finished.segment + 1)
+        if self._applied == finished:  # the whole finished segment is applied
+            self._applied = self._end
+        self.checkpoint()
+
+    def _write_all(self, record: bytes) -> None:
+        assert self._fd is not None
+        view = memoryview(record)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+
+    def _undo_partial_write(self, exc: OSError) -> None:
+        """Cuts a half-written record off so later records stay readable, then reports the failure."""
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, self._end.offset)
+        except OSError:
+            os.close(self._fd)
+            self._fd = None  # a log with garbage in the middle must take no more writes
+        if exc.errno == errno.ENOSPC:
+            raise ResourceExhausted(f"the disk holding {self.directory} is full; free space and retry") from exc
+        raise Unavailable(f"cannot write the log in {self.directory}: {exc}") from exc
+
+    @staticmethod
+    def _seq(path: Path) -> int:
+        match = _SEGMENT_NAME.match(path.name)
+        assert match is not None
+        return int(match.group(1))

@@ -1,0 +1,184 @@
+"""The Memory facade: refuses bad clips, acknowledges only durable and searchable ones, and survives restarts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
+from longwatch.types import ClipRecord, StreamSummary
+from memory_service.core.memory import Memory
+from memory_service.core.store import ClipStore
+from memory_service.core.types import SearchQuery, WalEntry
+from tests.unit.memory.fakes import MemoryFactory, run
+
+GOOD = ClipRecord(stream_id="gate", start_s=4.0, end_s=8.0, caption="a red car stops", ocr_lines=("KX-4721",))
+
+
+async def started(factory: MemoryFactory, **options) -> Memory:
+    memory = factory.build(**options)
+    await memory.start()
+    return memory
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"stream_id": ""},
+        {"stream_id": "   "},
+        {"stream_id": "s" * 300},
+        {"start_s": -1.0},
+        {"start_s": 9.0},  # after end_s
+        {"end_s": math.nan},
+        {"start_s": math.inf, "end_s": math.inf},
+        {"frame_count": -2},
+        {"visual_embedding": (0.5, math.nan)},
+        {"caption": "x" * 2000},  # over the 1000-character limit the factory sets
+    ],
+)
+def test_bad_clips_are_invalid_arguments_and_stored_nowhere(memories, bad):
+    async def scenario():
+        memory = await started(memories)
+        clip = ClipRecord(**{**GOOD.__dict__, **bad})
+        with pytest.raises(InvalidArgument):
+            await memory.write(clip)
+        assert memory.list_streams() == []
+        await memory.close()
+
+    run(scenario())
+    assert memories.wal().open() == []  # nothing reached the log either
+
+
+def test_an_acknowledged_clip_is_searchable_at_once(memories):
+    async def scenario():
+        memory = await started(memories)
+        assert await memory.write(GOOD) == GOOD.clip_id
+        hits = await memory.search(SearchQuery(text="KX-4721"))
+        await memory.close()
+        return hits
+
+    hits = run(scenario())
+    assert [(hit.clip_id, hit.stream_id, hit.start_s, hit.end_s) for hit in hits] == [(GOOD.clip_id, "gate", 4.0, 8.0)]
+    assert hits[0].text == GOOD.text
+
+
+def test_list_streams_counts_each_clip_once_with_its_time_span(memories):
+    async def scenario():
+        memory = await started(memories)
+        for start_s in (10.0, 0.0, 20.0, 10.0):  # the second 10.0 rewrites the first
+            await memory.write(ClipRecord("gate", start_s, start_s + 3, "a car"))
+        await memory.write(ClipRecord("dock", 5.0, 6.0, "a boat"))
+        streams = memory.list_streams()
+        await memory.close()
+        return streams
+
+    assert run(scenario()) == [StreamSummary("dock", 1, 5.0, 6.0), StreamSummary("gate", 3, 0.0, 23.0)]
+
+
+def test_everything_survives_a_restart(memories):
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(GOOD)
+        await memory.write(ClipRecord("dock", 0.0, 2.0, "a boat", ("HULL 77",)))
+        await memory.close()
+        restarted = await started(memories)
+        streams = restarted.list_streams()
+        hits = await restarted.search(SearchQuery(text="HULL 77", k=1))
+        await restarted.close()
+        return streams, hits
+
+    streams, hits = run(scenario())
+    assert [summary.stream_id for summary in streams] == ["dock", "gate"]
+    assert hits[0].stream_id == "dock"
+
+
+def test_a_logged_clip_missing_from_the_store_is_replayed_on_start(memories):
+    """A crash after the log's fsync but before the store write: the clip was (or could have been) acknowledged."""
+    wal = memories.wal()
+    wal.open()
+    embedding = memories.embedder.embed([GOOD.text])[0]
+    wal.append(WalEntry(clip=GOOD, embedding=embedding))
+    calls_before = memories.embedder.calls
+
+    async def scenario():
+        memory = await started(memories)
+        streams = memory.list_streams()
+        embeds_at_start = memories.embedder.calls - calls_before
+        hits = await memory.search(SearchQuery(text="red car KX-4721"))
+        await memory.close()
+        return streams, embeds_at_start, hits
+
+    streams, embeds_at_start, hits = run(scenario())
+    assert streams == [StreamSummary("gate", 1, 4.0, 8.0)]
+    assert embeds_at_start == 0  # the log carries the embedding: a replay never re-runs the model
+    assert hits[0].clip_id == GOOD.clip_id
+
+
+def test_a_failing_store_write_is_not_acknowledged_and_is_retried(memories, monkeypatch):
+    async def scenario():
+        memory = await started(memories)
+        real_upsert = ClipStore.upsert
+
+        def failing_upsert(self, entries):
+            raise OSError("disk gone")
+
+        monkeypatch.setattr(ClipStore, "upsert", failing_upsert)
+        with pytest.raises(OSError):
+            await memory.write(GOOD)
+        monkeypatch.setattr(ClipStore, "upsert", real_upsert)
+        await memory.write(ClipRecord("dock", 0.0, 1.0, "a boat"))  # also applies the one that failed
+        streams = memory.list_streams()
+        await memory.close()
+        return streams
+
+    assert [summary.stream_id for summary in run(scenario())] == ["dock", "gate"]
+
+
+def test_calls_before_start_and_after_close_are_unavailable(memories):
+    async def scenario():
+        memory = memories.build()
+        with pytest.raises(Unavailable, match="starting"):
+            await memory.write(GOOD)
+        await memory.start()
+        await memory.close()
+        with pytest.raises(Unavailable, match="shutting down"):
+            await memory.search(SearchQuery(text="car"))
+        with pytest.raises(Unavailable):
+            memory.list_streams()
+
+    run(scenario())
+
+
+def test_a_store_built_with_another_embedder_is_refused(memories, tmp_path):
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(GOOD)
+        await memory.close()
+        other = ClipStore(memories.root / "chroma", "another-model", 384)
+        with pytest.raises(FailedPrecondition, match="fake-bag-of-words"):
+            other.open()
+
+    run(scenario())
+
+
+def test_a_second_process_on_the_same_directory_is_refused(memories):
+    async def scenario():
+        memory = await started(memories)
+        second = ClipStore(memories.root / "chroma", memories.embedder.name, memories.embedder.dim)
+        with pytest.raises(FailedPrecondition, match="another memory service"):
+            second.open()
+        await memory.close()
+
+    run(scenario())
+
+
+def test_search_validation_reaches_the_caller(memories):
+    async def scenario():
+        memory = await started(memories)
+        for query in (SearchQuery(text=""), SearchQuery(text="car", k=500), SearchQuery(text="car", start_s=-2)):
+            with pytest.raises(InvalidArgument):
+                await memory.search(query)
+        await memory.close()
+
+    run(scenario())

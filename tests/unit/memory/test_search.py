@@ -1,0 +1,160 @@
+"""Hybrid search: exact names and numbers outrank near meanings; filters keep to streams and times."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from longwatch.errors import InvalidArgument
+from longwatch.types import ClipRecord
+from memory_service.core.search import HybridSearcher, exact_terms, validate_query
+from memory_service.core.store import ClipStore, match_form
+from memory_service.core.types import SearchLimits, SearchQuery, WalEntry
+from tests.unit.memory.fakes import FakeEmbedder
+
+
+def clip(stream_id: str, start_s: float, caption: str, ocr: tuple[str, ...] = (), length_s: float = 4.0) -> ClipRecord:
+    return ClipRecord(stream_id=stream_id, start_s=start_s, end_s=start_s + length_s, caption=caption, ocr_lines=ocr)
+
+
+@pytest.fixture
+def store(tmp_path, embedder):
+    clip_store = ClipStore(tmp_path / "chroma", embedder.name, embedder.dim)
+    clip_store.open()
+    yield clip_store
+    clip_store.close()
+
+
+def fill(store: ClipStore, embedder: FakeEmbedder, records: list[ClipRecord]) -> None:
+    vectors = embedder.embed([record.text for record in records])
+    store.upsert([WalEntry(clip=record, embedding=vector) for record, vector in zip(records, vectors, strict=True)])
+
+
+def search(store, embedder, text, limits: SearchLimits | None = None, **query_fields):
+    limits = limits or SearchLimits()
+    query = SearchQuery(text=text, **query_fields)
+    validate_query(query, limits)
+    return HybridSearcher(store, limits).rank(query, embedder.embed([text])[0])
+
+
+PLATE_QUERY = "which red car had the plate KX-4721"
+NEAR_MEANING = clip("gate", 10, "a red car had a plate", ("KX-4712",))  # the words, the wrong plate
+EXACT_PLATE = clip("gate", 50, "a vehicle drives out", ("KX 4721",))
+
+
+def test_an_exact_plate_number_beats_a_semantically_near_clip(store, embedder):
+    fill(store, embedder, [NEAR_MEANING, EXACT_PLATE])
+    hits = search(store, embedder, PLATE_QUERY)
+    assert [hit.clip_id for hit in hits] == [EXACT_PLATE.clip_id, NEAR_MEANING.clip_id]
+    assert hits[0].text == "a vehicle drives out. text on screen: KX 4721"
+
+
+def test_without_the_bonus_the_near_meaning_wins(store, embedder):
+    fill(store, embedder, [NEAR_MEANING, EXACT_PLATE])
+    hits = search(store, embedder, PLATE_QUERY, SearchLimits(exact_term_bonus=0.0))
+    assert hits[0].clip_id == NEAR_MEANING.clip_id  # the fake embedder blurs numbers, as real ones do
+    assert hits[0].score == pytest.approx(max(hit.score for hit in hits))
+
+
+def test_an_exact_match_outside_the_vector_candidates_is_still_found(store, embedder):
+    distractors = [clip("gate", 100 + i, f"a red car had a plate number {i}") for i in range(30)]
+    fill(store, embedder, [*distractors, EXACT_PLATE])
+    hits = search(store, embedder, PLATE_QUERY, SearchLimits(candidates=3), k=3)
+    assert hits[0].clip_id == EXACT_PLATE.clip_id
+    assert len(hits) == 3
+
+
+def test_numbers_match_whole_words_only(store, embedder):
+    exit_42 = clip("gate", 0, "a sign", ("EXIT 42",))
+    exit_425 = clip("gate", 10, "a sign", ("EXIT 425",))
+    fill(store, embedder, [exit_425, exit_42])
+    hits = search(store, embedder, "the sign that said 42")
+    assert hits[0].clip_id == exit_42.clip_id
+    assert hits[0].score - hits[1].score == pytest.approx(SearchLimits().exact_term_bonus, abs=1e-4)
+
+
+def test_stream_filter_keeps_to_the_named_streams(store, embedder):
+    fill(store, embedder, [clip("gate", 0, "a red car"), clip("dock", 0, "a red car"), clip("yard", 0, "a red car")])
+    hits = search(store, embedder, "red car", stream_ids=("dock", "yard"))
+    assert sorted(hit.stream_id for hit in hits) == ["dock", "yard"]
+    assert search(store, embedder, "red car", stream_ids=("no-such-stream",)) == []
+
+
+@pytest.mark.parametrize(
+    ("start_s", "end_s", "expected_starts"),
+    [
+        (0.0, 0.0, [0.0, 10.0, 20.0]),  # no range
+        (12.0, 0.0, [10.0, 20.0]),  # open end; the clip 10-14 overlaps 12
+        (0.0, 9.0, [0.0]),  # the clip 0-4 only
+        (14.0, 20.0, [10.0, 20.0]),  # touching both ends counts as overlap
+        (15.0, 19.0, []),  # a gap between clips
+    ],
+)
+def test_time_filter_keeps_clips_overlapping_the_range(store, embedder, start_s, end_s, expected_starts):
+    fill(store, embedder, [clip("gate", start, "a red car") for start in (0.0, 10.0, 20.0)])
+    hits = search(store, embedder, "red car", start_s=start_s, end_s=end_s)
+    assert sorted(hit.start_s for hit in hits) == expected_starts
+
+
+def test_k_limits_the_hits_and_scores_are_descending(store, embedder):
+    fill(store, embedder, [clip("gate", float(i), f"car {'red ' * (i % 3)}") for i in range(20)])
+    hits = search(store, embedder, "red car", k=5)
+    assert len(hits) == 5
+    assert [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+
+
+def test_an_empty_store_returns_no_hits(store, embedder):
+    assert search(store, embedder, "anything at all") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("which red car had the plate KX-4721?", ["kx 4721"]),
+        ('did anyone say "open the gate" near EXIT 42', ["open the gate", "exit", "42"]),
+        ("what happened at 10:30 on camera B2", ["10 30", "b2"]),
+        ("WHAT DID THE CAR DO", []),  # shouting is not a list of names
+        ("ACME", ["acme"]),
+        ("a person walks by", []),
+        ("I saw it", []),
+    ],
+)
+def test_exact_terms_are_names_numbers_and_quoted_phrases(text, expected):
+    assert exact_terms(text, max_terms=8) == expected
+
+
+def test_exact_terms_are_capped():
+    assert exact_terms("1 2 3 4 5 6", max_terms=3) == ["1", "2", "3"]
+
+
+def test_match_form_pads_case_folded_words():
+    assert match_form("Plate: KX-4721!  EXIT") == " plate kx 4721 exit "
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"text": ""},
+        {"text": "   "},
+        {"text": "x" * 3000},
+        {"k": 0},
+        {"k": 101},
+        {"k": -1},
+        {"start_s": -1.0},
+        {"end_s": -5.0},
+        {"start_s": 20.0, "end_s": 10.0},
+        {"start_s": math.nan},
+        {"end_s": math.inf},
+        {"stream_ids": tuple(f"s{i}" for i in range(2000))},
+    ],
+)
+def test_bad_queries_are_invalid_arguments(fields):
+    query = SearchQuery(**{"text": "red car", **fields})
+    with pytest.raises(InvalidArgument):
+        validate_query(query, SearchLimits())
+
+
+def test_good_edge_queries_pass():
+    for fields in ({"k": 1}, {"k": 100}, {"start_s": 20.0, "end_s": 0.0}, {"start_s": 5.0, "end_s": 5.0}):
+        validate_query(SearchQuery(**{"text": "red car", **fields}), SearchLimits())
