@@ -1,0 +1,188 @@
+"""Turns a question and its retrieved evidence into a short reply, within a time budget.
+
+Made for a 270M base model that must still be right:
+1. "when" questions are answered with the time range of the best evidence; times never come from the LLM.
+2. A line of on-screen text labelled with the question's words gives its value ("EXIT 42" → "42" for
+   "which exit?"): a small model picks the wrong number from a line of several more often than this does.
+3. Otherwise the LLM completes a few-shot prompt (greedy, a few tokens, stopped at a newline). The
+   completion is accepted only if it is grounded: a run of words of the most relevant evidence.
+4. If not, the LLM ranks spans extracted from the evidence by likelihood (plus the question words they
+   share), and the best is the reply.
+5. With no time left for a step, the best span by a heuristic is the reply.
+So every reply is copied from the evidence, even with a random-weight model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from longwatch.types import SearchHit
+from reasoner import metrics
+from reasoner.core.evidence_text import (
+    clean_generation,
+    contiguous_span,
+    distinct_texts,
+    extract_candidates,
+    is_grounded,
+    labelled_value,
+    lexical_relevance,
+    most_relevant,
+    rank_without_llm,
+    strip_question_words,
+)
+from reasoner.core.llm.base import LLM
+from reasoner.core.prompting import ANSWER_STOP, build_prompt, format_range_s, is_when_question
+from reasoner.core.types import AnswerLimits, AnswerMethod, Budget, Candidate, Reply
+
+logger = logging.getLogger(__name__)
+
+NO_EVIDENCE_ANSWER = "I have not seen anything about that yet."
+# How far an answer formed each way is trusted, times the retrieval strength of the best hit.
+_CONFIDENCE_FACTOR = {
+    AnswerMethod.TIME: 0.9,
+    AnswerMethod.MATCHED: 0.9,
+    AnswerMethod.GENERATED: 0.9,
+    AnswerMethod.SCORED: 0.6,
+    AnswerMethod.EXTRACTIVE: 0.4,
+    AnswerMethod.NOTHING: 0.0,
+}
+_GENERATE, _SCORE = "generate", "score"
+_NEW_ESTIMATE_WEIGHT = 0.5  # of the latest step in the moving estimate of a step's duration
+# Seconds between clips of one stream that still count as one stretch of time (a frame or two apart).
+_CONTIGUOUS_GAP_S = 2.0
+_WARM_UP_PROMPT = "Question: What number comes after 41?\nAnswer:"
+
+T = TypeVar("T")
+
+
+def best_first(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """Hits by descending retrieval score; ties keep their retrieved order."""
+    return sorted(hits, key=lambda hit: -hit.score)
+
+
+def confidence_for(method: AnswerMethod, best_score: float) -> float:
+    """In [0, 1]: the best hit's score (cosine plus exact-term bonus, clamped) times the method's trust."""
+    retrieval = min(max(best_score, 0.0), 1.0)
+    return round(retrieval * _CONFIDENCE_FACTOR[method], 3)
+
+
+class Answerer:
+    """Forms replies; `answer` blocks on the LLM, so it runs in a worker thread, one call at a time."""
+
+    def __init__(
+        self, llm: LLM, limits: AnswerLimits = AnswerLimits(), clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._llm = llm
+        self._limits = limits
+        self._clock = clock  # times the warm-up; a question's steps are timed by its budget's clock
+        # Expected seconds per LLM step, learnt from the warm-up and every call since.
+        self._expected_s = {_GENERATE: 0.0, _SCORE: 0.0}
+
+    def expected_step_s(self, step: str) -> float:
+        return self._expected_s[step]
+
+    def warm_up(self) -> None:
+        """One tiny generation and one scoring: loads kernels and gives first step-time estimates."""
+        budget = Budget.from_now(float("inf"), self._clock)
+        self._timed(_GENERATE, budget, lambda: self._llm.generate(_WARM_UP_PROMPT, 2, ANSWER_STOP))
+        self._timed(_SCORE, budget, lambda: self._llm.score(_WARM_UP_PROMPT, [" 42", " 43"]))
+
+    def answer(self, question: str, hits: Sequence[SearchHit], budget: Budget) -> Reply:
+        """The reply, using the LLM only for steps expected to end before the budget's deadline."""
+        ranked = best_first(hits)
+        evident = self._evident_reply(question, ranked)
+        if evident is not None:
+            return evident
+        shown = distinct_texts(ranked)[: self._limits.prompt_hits]
+        prompt = build_prompt(question, shown, self._limits.hit_text_chars)
+        generated = self._generate(question, shown, prompt, budget)
+        if generated is not None:
+            return self._reply(generated, AnswerMethod.GENERATED, ranked)
+        focus = most_relevant(question, shown)
+        candidates = extract_candidates(question, focus, self._limits.max_candidates)
+        chosen = self._choose_by_score(question, focus, prompt, candidates, budget)
+        if chosen is not None:
+            return self._reply(chosen.text, AnswerMethod.SCORED, ranked)
+        return self._extractive(question, focus, candidates, ranked)
+
+    def answer_without_llm(self, question: str, hits: Sequence[SearchHit]) -> Reply:
+        """The reply from the evidence alone (for when the deadline leaves no time for the LLM). Never blocks."""
+        ranked = best_first(hits)
+        evident = self._evident_reply(question, ranked)
+        if evident is not None:
+            return evident
+        focus = most_relevant(question, distinct_texts(ranked)[: self._limits.prompt_hits])
+        candidates = extract_candidates(question, focus, self._limits.max_candidates)
+        return self._extractive(question, focus, candidates, ranked)
+
+    def _evident_reply(self, question: str, ranked: Sequence[SearchHit]) -> Reply | None:
+        """Replies the LLM is never asked for: nothing found, a time, a labelled on-screen value."""
+        if not ranked:
+            return Reply(NO_EVIDENCE_ANSWER, AnswerMethod.NOTHING, 0.0)
+        if is_when_question(question):
+            best = ranked[0]
+            start_s, end_s = contiguous_span(best, ranked, _CONTIGUOUS_GAP_S)
+            return self._reply(f"{format_range_s(start_s, end_s)} in {best.stream_id}", AnswerMethod.TIME, ranked)
+        matched = labelled_value(question, ranked[: self._limits.prompt_hits])
+        if matched is not None:
+            return self._reply(matched.text, AnswerMethod.MATCHED, ranked)
+        return None
+
+    def _generate(self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget) -> str | None:
+        """The model's own short answer if there was time and it is grounded in the evidence, else None."""
+        raw = self._timed(
+            _GENERATE, budget, lambda: self._llm.generate(prompt, self._limits.max_new_tokens, ANSWER_STOP)
+        )
+        if raw is None:
+            return None
+        reply = strip_question_words(clean_generation(raw, self._limits.max_answer_chars), question)
+        if is_grounded(reply, [hit.text for hit in shown], question):
+            return reply
+        logger.debug("generation %r is not in the evidence; ranking evidence spans instead", raw)
+        return None
+
+    def _choose_by_score(
+        self, question: str, focus: Sequence[SearchHit], prompt: str, candidates: Sequence[Candidate], budget: Budget
+    ) -> Candidate | None:
+        """The candidate the LLM finds likeliest after the prompt, helped by the question words it shares."""
+        if not candidates:
+            return None
+        continuations = [" " + candidate.text for candidate in candidates]
+        scores = self._timed(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
+        if scores is None:
+            return None
+        totals = [
+            score + lexical_relevance(question, candidate, focus[candidate.hit_index].text)
+            for score, candidate in zip(scores, candidates, strict=True)
+        ]
+        return candidates[max(range(len(candidates)), key=lambda index: totals[index])]
+
+    def _extractive(
+        self, question: str, focus: Sequence[SearchHit], candidates: Sequence[Candidate], ranked: Sequence[SearchHit]
+    ) -> Reply:
+        ordered = rank_without_llm(question, candidates)
+        text = ordered[0].text if ordered else " ".join(focus[0].text.split())
+        return self._reply(text, AnswerMethod.EXTRACTIVE, ranked)
+
+    def _reply(self, text: str, method: AnswerMethod, ranked: Sequence[SearchHit]) -> Reply:
+        best_score = ranked[0].score if ranked else 0.0
+        return Reply(text[: self._limits.max_answer_chars], method, confidence_for(method, best_score))
+
+    def _timed(self, step: str, budget: Budget, call: Callable[[], T]) -> T | None:
+        """Runs one LLM step if it is expected to end before the deadline, and learns how long it took."""
+        if not budget.allows(self._expected_s[step]):
+            metrics.LLM_STEPS_SKIPPED.labels(step).inc()
+            logger.debug(
+                "skipping %s: %.2f s left, %.2f s expected", step, budget.remaining_s(), self._expected_s[step]
+            )
+            return None
+        started = budget.clock()
+        with metrics.LLM_STEP_SECONDS.labels(step).time():
+            result = call()
+        elapsed = budget.clock() - started
+        previous = self._expected_s[step]
+        weight = 1.0 if previous == 0.0 else _NEW_ESTIMATE_WEIGHT
+        self._expected_s[step] = weight * elapsed + (1 - weight) * previous
+        return result

@@ -1,0 +1,51 @@
+"""LLM backends by name, imported only when chosen (the local one pulls in torch).
+
+Each entry is `module:function`, the function taking `LLMOptions` and returning an `LLM`. The
+`tiny` and `gemma` entries are the transformers backend with a model prepared in the model cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from longwatch.errors import InvalidArgument
+from reasoner.core.llm.base import LLM, cut_at_stop
+from reasoner.core.types import LLMOptions
+
+LLMS: dict[str, str] = {
+    "tiny": "reasoner.core.llm.transformers_local:build_tiny",
+    "gemma": "reasoner.core.llm.transformers_local:build_gemma",
+    "transformers": "reasoner.core.llm.transformers_local:build",
+    "openai-compatible": "reasoner.core.llm.openai_compatible:build",
+}
+
+# profile name -> LLM name used when the settings name none
+DEFAULT_LLM_BY_PROFILE: dict[str, str] = {
+    "tiny": "tiny",
+    "cpu": "gemma",
+    "gpu": "transformers",
+}
+
+__all__ = ["DEFAULT_LLM_BY_PROFILE", "LLM", "LLMS", "cut_at_stop", "llm_name_for", "load_llm"]
+
+
+def llm_name_for(profile: str, configured: str | None) -> str:
+    """The configured LLM backend, else the profile's default."""
+    if configured:
+        return configured
+    try:
+        return DEFAULT_LLM_BY_PROFILE[profile]
+    except KeyError:
+        valid = ", ".join(sorted(DEFAULT_LLM_BY_PROFILE))
+        raise InvalidArgument(f"no default LLM for profile {profile!r}; valid profiles: {valid}") from None
+
+
+def load_llm(name: str, options: LLMOptions) -> LLM:
+    """Imports and builds the named backend (loads weights: seconds, not for the event loop)."""
+    try:
+        target = LLMS[name]
+    except KeyError:
+        valid = ", ".join(sorted(LLMS))
+        raise InvalidArgument(f"unknown LLM backend {name!r}; valid backends: {valid}") from None
+    module_name, function_name = target.split(":")
+    return getattr(importlib.import_module(module_name), function_name)(options)

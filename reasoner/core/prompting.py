@@ -1,0 +1,77 @@
+"""What the LLM is shown: a few-shot completion prompt (the cpu model is a base model with no chat
+template), the time format, and the question kinds that never need the LLM."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from longwatch.types import SearchHit
+
+# Questions about a moment: the answer is the evidence's time range, which the LLM must not invent.
+_WHEN_QUESTION = re.compile(
+    r"^\W*(?:and\s+|so\s+|tell me\s+|do you know\s+)?when\b"
+    r"|\b(?:what|which|at what)\s+(?:time|moment|point|timestamp|minute|second)\b"
+    r"|\bhow long ago\b",
+    re.IGNORECASE,
+)
+
+INSTRUCTION = "Answer each question with the exact words or numbers copied from its notes, as short as possible."
+# Worked examples teach the base model the format (a short span copied from the notes, then a newline)
+# and that the answer may be a phrase of a caption or one item of on-screen text, not always the last.
+FEW_SHOT_EXAMPLES = (
+    "Notes:\n"
+    "[0:05-0:10] a white van parks by the loading bay. text on screen: SPEED LIMIT 20 | BAY 3\n"
+    "[0:10-0:15] a man in a blue coat walks past the van\n"
+    "Question: Who walked past the van?\n"
+    "Answer: a man in a blue coat\n"
+    "\n"
+    "Notes:\n"
+    "[1:00-1:04] text on screen: XR 9921 | GATE B\n"
+    "[1:04-1:08] a green bus stops\n"
+    "Question: What was the number plate?\n"
+    "Answer: XR 9921\n"
+    "\n"
+    "Notes:\n"
+    "[2:00-2:05] a man opens the door. text on screen: EXIT 7\n"
+    "Question: What did the man do?\n"
+    "Answer: opens the door\n"
+)
+# A reply is one line, and one item of on-screen text ("KPL 4721", not "KPL 4721 | EXIT 42").
+ANSWER_STOP = ("\n", "|")
+
+
+def is_when_question(question: str) -> bool:
+    """"When did the van leave?", "At what time was the alarm?" — but not "What was shown when it rang?"."""
+    return _WHEN_QUESTION.search(question) is not None
+
+
+def format_time_s(seconds: float) -> str:
+    """m:ss from the stream start (h:mm:ss past an hour): 65 → "1:05"."""
+    whole = max(int(seconds), 0)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_range_s(start_s: float, end_s: float) -> str:
+    """ "0:40-0:45": start rounded down and end rounded up, so the range covers the clip. An ASCII hyphen,
+    as longwatch.sample's ground truth writes ranges and any terminal shows them."""
+    return f"{format_time_s(math.floor(start_s))}-{format_time_s(math.ceil(max(end_s, start_s)))}"
+
+
+def format_note(hit: SearchHit, max_chars: int) -> str:
+    """One line of the prompt: "[0:40-0:45] text on screen: ALARM CODE 7315"."""
+    text = " ".join(hit.text.split())[:max_chars]
+    return f"[{format_range_s(hit.start_s, hit.end_s)}] {text}"
+
+
+def build_prompt(question: str, hits: Sequence[SearchHit], max_note_chars: int) -> str:
+    """The few-shot completion prompt for `hits` (best first); the continuation after "Answer:" is the reply.
+
+    The best hit goes last, nearest the question: a small model copies most from what it read last.
+    """
+    notes = "\n".join(format_note(hit, max_note_chars) for hit in reversed(hits))
+    asked = " ".join(question.split())
+    return f"{INSTRUCTION}\n\n{FEW_SHOT_EXAMPLES}\nNotes:\n{notes}\nQuestion: {asked}\nAnswer:"

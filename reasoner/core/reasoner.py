@@ -1,0 +1,134 @@
+"""The reasoner: validates a question, finds evidence in memory, and answers within the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
+from longwatch.types import Answer, Evidence, SearchHit
+from reasoner import metrics
+from reasoner.core.answerer import Answerer, best_first
+from reasoner.core.retriever import Retriever
+from reasoner.core.types import AnswerMethod, Budget, ReasonerLimits, Reply
+
+logger = logging.getLogger(__name__)
+
+
+def _time_left_s(budget: Budget) -> float:
+    """Seconds a call to memory may take; DeadlineExceeded once none are left (no evidence, no answer)."""
+    remaining_s = budget.remaining_s()
+    if remaining_s <= 0:
+        raise DeadlineExceeded("the deadline passed before memory answered; give the question more time (deadline_ms)")
+    return remaining_s
+
+
+class Reasoner:
+    """Answers questions about the streams. `ask` is async; the LLM runs in a worker thread, one call at a time."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        answerer: Answerer,
+        limits: ReasonerLimits = ReasonerLimits(),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._retriever = retriever
+        self._answerer = answerer
+        self._limits = limits
+        self._clock = clock
+        self._llm_turn = asyncio.Lock()  # one LLM call at a time: a CPU model gains nothing from two
+
+    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
+        """The answer, its evidence (best first) and confidence, within `deadline_ms` (0 = the default).
+
+        Raises InvalidArgument for an empty question or a negative deadline, NotFound for a stream
+        memory does not know, Unavailable when memory cannot be reached.
+        """
+        started = self._clock()
+        request_id = uuid.uuid4().hex[:8]
+        try:
+            question, stream_ids, deadline_s = self._validate(question, stream_ids, deadline_ms)
+            budget = Budget(deadline=started + deadline_s, clock=self._clock)
+            if stream_ids:
+                await self._check_streams(stream_ids, budget)
+        except (InvalidArgument, NotFound) as exc:
+            metrics.ASKS_REJECTED.inc()
+            logger.info("request %s: refused: %s", request_id, exc)
+            raise
+        with metrics.ASK_SECONDS.time():
+            with metrics.RETRIEVE_SECONDS.time():
+                hits = best_first(
+                    await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
+                )
+            reply = await self._answer(question, hits, budget)
+        metrics.ANSWERS.labels(reply.method.value).inc()
+        latency_ms = (self._clock() - started) * 1000
+        logger.info(
+            "request %s: %d hits, answered by %s in %.0f ms (deadline %.0f ms)",
+            request_id, len(hits), reply.method, latency_ms, deadline_s * 1000,
+        )
+        return Answer(
+            answer=reply.text,
+            evidence=self._evidence(hits) if reply.method != AnswerMethod.NOTHING else (),
+            confidence=reply.confidence,
+            latency_ms=latency_ms,
+        )
+
+    def _validate(
+        self, question: str, stream_ids: Sequence[str], deadline_ms: int
+    ) -> tuple[str, tuple[str, ...], float]:
+        """(question stripped, distinct stream ids, deadline in seconds)."""
+        question = question.strip()
+        if not question:
+            raise InvalidArgument("question is empty: ask something about the video")
+        if len(question) > self._limits.max_question_chars:
+            raise InvalidArgument(
+                f"question is {len(question)} characters long; shorten it to at most {self._limits.max_question_chars}"
+            )
+        if deadline_ms < 0:
+            raise InvalidArgument(f"deadline_ms is {deadline_ms}; give a positive time budget, or 0 for the default")
+        ids = tuple(dict.fromkeys(stream_ids))
+        if any(not stream_id.strip() for stream_id in ids):
+            raise InvalidArgument("stream_ids contains an empty id; name streams, or pass none to ask about all")
+        if len(ids) > self._limits.max_stream_ids:
+            raise InvalidArgument(f"{len(ids)} stream ids given; name at most {self._limits.max_stream_ids}")
+        return question, ids, (deadline_ms or self._limits.default_deadline_ms) / 1000
+
+    async def _check_streams(self, stream_ids: tuple[str, ...], budget: Budget) -> None:
+        known = await self._retriever.known_streams(_time_left_s(budget))
+        unknown = [stream_id for stream_id in stream_ids if stream_id not in set(known)]
+        if not unknown:
+            return
+        listing = f"known streams: {', '.join(sorted(known))}" if known else "memory has no streams yet"
+        names = ", ".join(repr(stream_id) for stream_id in unknown)
+        raise NotFound(f"stream {names} is not in memory ({listing}); ask about a known stream or none")
+
+    async def _answer(self, question: str, hits: list[SearchHit], budget: Budget) -> Reply:
+        """Waits for the LLM's turn within the deadline; past it, answers from the evidence alone."""
+        if not hits:
+            return self._answerer.answer_without_llm(question, hits)
+        try:
+            await asyncio.wait_for(self._llm_turn.acquire(), timeout=max(budget.remaining_s(), 0.0))
+        except TimeoutError:
+            return self._answerer.answer_without_llm(question, hits)
+        try:
+            return await asyncio.to_thread(self._answerer.answer, question, hits, budget)
+        finally:
+            self._llm_turn.release()
+
+    def _evidence(self, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
+        return tuple(
+            Evidence(
+                stream_id=hit.stream_id,
+                start_s=hit.start_s,
+                end_s=hit.end_s,
+                text=hit.text,
+                clip_id=hit.clip_id,
+                score=hit.score,
+            )
+            for hit in hits[: self._limits.max_evidence]
+        )

@@ -1,0 +1,102 @@
+"""Domain types internal to the reasoner; the shared ones (SearchHit, Evidence, Answer) live in longwatch.types."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AskQuery:
+    """An Ask request as the core sees it; deadline_ms = 0 means the server's default."""
+
+    question: str
+    stream_ids: tuple[str, ...] = ()
+    deadline_ms: int = 0
+
+
+class AnswerMethod(StrEnum):
+    """How an answer was formed; a metrics label and a confidence factor."""
+
+    TIME = "time"  # a when-question, answered with the time range of the best evidence
+    MATCHED = "matched"  # the value of an on-screen line labelled with the question's words ("EXIT 42")
+    GENERATED = "generated"  # the LLM's greedy completion, found in the evidence
+    SCORED = "scored"  # the evidence span the LLM found most likely
+    EXTRACTIVE = "extractive"  # the best evidence span by a heuristic: no time was left for the LLM
+    NOTHING = "nothing"  # memory had no evidence
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span of evidence text that could be the answer."""
+
+    text: str
+    hit_index: int  # which hit (0 = best retrieved) it comes from
+    kind: str  # "line" (a line of on-screen text), "number", "name" (a capitalised run), "sentence" (a caption)
+    source: str = ""  # the span as found, before the question's own words were dropped from its ends
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answerer's result, before evidence and latency are attached."""
+
+    text: str
+    method: AnswerMethod
+    confidence: float  # 0 to 1
+
+
+@dataclass(frozen=True)
+class AnswerLimits:
+    """How much the answerer shows the LLM and asks of it (from ReasonerSettings)."""
+
+    prompt_hits: int = 4  # hits listed in the prompt
+    hit_text_chars: int = 400  # characters of each hit's text shown in the prompt
+    max_new_tokens: int = 12  # tokens generated for a short answer
+    max_candidates: int = 12  # evidence spans scored by the LLM (each costs a vocabulary-wide softmax per token)
+    max_answer_chars: int = 200  # longest reply, in characters
+
+
+@dataclass(frozen=True)
+class LLMOptions:
+    """Everything an LLM backend may need; each backend reads what it uses."""
+
+    model_cache: Path
+    model: str = ""  # Hugging Face id or local path, for the transformers backend
+    device: str | None = None  # None: the backend chooses (CUDA when available)
+    base_url: str = ""  # OpenAI-compatible server, for example http://127.0.0.1:8000/v1
+    api_model: str = ""  # model name the OpenAI-compatible server knows
+    api_key: str = ""  # bearer token for that server; empty = none
+    timeout_s: float = 60.0  # per HTTP request to that server
+
+
+@dataclass
+class Budget:
+    """A deadline on a monotonic clock; the clock is injectable so tests need not sleep."""
+
+    deadline: float  # clock() value at which the answer is due
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+    @classmethod
+    def from_now(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> Budget:
+        return cls(deadline=clock() + seconds, clock=clock)
+
+    def remaining_s(self) -> float:
+        return self.deadline - self.clock()
+
+    def allows(self, step_s: float) -> bool:
+        """Whether a step expected to take `step_s` seconds still ends before the deadline."""
+        return self.remaining_s() > step_s
+
+
+@dataclass(frozen=True)
+class ReasonerLimits:
+    """What one question may ask and get (from ReasonerSettings)."""
+
+    default_deadline_ms: int = 20_000  # when a request leaves deadline_ms at 0
+    max_evidence: int = 5  # evidence items returned with an answer
+    search_k: int = 10  # hits asked of memory per question
+    max_question_chars: int = 2000
+    max_stream_ids: int = 1000

@@ -1,0 +1,56 @@
+"""The few-shot prompt, the time format, and which questions are about a moment."""
+
+from __future__ import annotations
+
+import pytest
+
+from reasoner.core.prompting import (
+    FEW_SHOT_EXAMPLES,
+    build_prompt,
+    format_note,
+    format_range_s,
+    format_time_s,
+    is_when_question,
+)
+from tests.unit.reasoner.fakes import hit
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(0, "0:00"), (5.9, "0:05"), (65, "1:05"), (600, "10:00"), (3725, "1:02:05")]
+)
+def test_format_time(seconds, expected):
+    assert format_time_s(seconds) == expected
+
+
+def test_range_covers_the_clip():
+    assert format_range_s(40.4, 44.2) == "0:40-0:45"
+    assert format_range_s(10, 5) == "0:10-0:10"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["When did the red car arrive?", "  when was the alarm?", "At what time did the sign appear?",
+     "What time was the van there?", "How long ago did the truck leave?"],
+)
+def test_when_questions(question):
+    assert is_when_question(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What was the plate of the car?", "What was on the screen when the alarm rang?", "Which exit was shown?"],
+)
+def test_other_questions(question):
+    assert not is_when_question(question)
+
+
+def test_prompt_lists_hits_with_times_best_last_and_ends_at_the_answer():
+    hits = [hit("text on screen: ALARM CODE 7315", 40, 45), hit("a person\nwalks   past", 70, 75)]
+    prompt = build_prompt("What was the\nalarm code?", hits, max_note_chars=400)
+    assert prompt.endswith("Notes:\n[1:10-1:15] a person walks past\n[0:40-0:45] text on screen: ALARM CODE 7315\n"
+                           "Question: What was the alarm code?\nAnswer:")
+    assert FEW_SHOT_EXAMPLES in prompt
+
+
+def test_note_text_is_cut_to_its_budget():
+    assert format_note(hit("x" * 1000), 10) == "[0:40-0:45] " + "x" * 10

@@ -1,0 +1,168 @@
+"""Reasoner.ask with a fake Retriever and LLM: validation, deadlines, evidence, the empty memory."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound, Unavailable
+from reasoner.core.answerer import NO_EVIDENCE_ANSWER, Answerer
+from reasoner.core.reasoner import Reasoner
+from reasoner.core.types import ReasonerLimits
+from tests.unit.reasoner.fakes import FakeClock, FakeLLM, FakeRetriever, hit
+
+pytestmark = pytest.mark.anyio
+
+HITS = [
+    hit("a red car stops. text on screen: KPL 4721", 10, 15, score=0.9),
+    hit("text on screen: EXIT 42 | ALARM CODE 7315", 40, 45, score=0.4),
+    hit("a van parks", 70, 75, score=0.2, stream_id="yard"),
+]
+PLATE = "What was the plate of the red car?"
+
+
+def make(llm=None, retriever=None, clock=None, **limits):
+    llm = llm or FakeLLM(generation="KPL 4721")
+    retriever = retriever if retriever is not None else FakeRetriever(hits=list(HITS), streams=["gate", "yard"])
+    kwargs = {"clock": clock} if clock else {}
+    answerer = Answerer(llm, **kwargs)
+    return Reasoner(retriever, answerer, ReasonerLimits(**limits), **kwargs), llm, retriever
+
+
+async def test_answer_with_evidence_best_first():
+    reasoner, llm, _ = make(max_evidence=2)
+    answer = await reasoner.ask(PLATE)
+    assert answer.answer == "KPL 4721"
+    assert [e.start_s for e in answer.evidence] == [10, 40]
+    assert answer.evidence[0].clip_id == HITS[0].clip_id and answer.evidence[0].score == 0.9
+    assert 0 < answer.confidence <= 1
+    assert answer.latency_ms >= 0
+
+
+async def test_llm_runs_off_the_event_loop():
+    reasoner, llm, _ = make()
+    await reasoner.ask(PLATE)
+    assert llm.threads and threading.get_ident() not in llm.threads
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t"])
+async def test_empty_question_is_invalid(question):
+    reasoner, llm, retriever = make()
+    with pytest.raises(InvalidArgument, match="question is empty: ask something about the video"):
+        await reasoner.ask(question)
+    assert retriever.searches == [] and llm.calls == []
+
+
+async def test_too_long_question_is_invalid():
+    reasoner, _, _ = make(max_question_chars=10)
+    with pytest.raises(InvalidArgument, match="at most 10"):
+        await reasoner.ask("What was the alarm code?")
+
+
+async def test_negative_deadline_is_invalid():
+    reasoner, _, retriever = make()
+    with pytest.raises(InvalidArgument, match="deadline_ms"):
+        await reasoner.ask("What was the plate?", deadline_ms=-1)
+    assert retriever.searches == []
+
+
+async def test_zero_deadline_means_the_default():
+    clock = FakeClock()
+    reasoner, _, retriever = make(clock=clock, default_deadline_ms=7000)
+    await reasoner.ask("What was the plate?", deadline_ms=0)
+    assert retriever.searches[0][3] == pytest.approx(7.0)
+    await reasoner.ask("What was the plate?", deadline_ms=1500)
+    assert retriever.searches[1][3] == pytest.approx(1.5)
+
+
+async def test_unknown_stream_is_not_found_naming_it_and_the_known_ones():
+    reasoner, _, retriever = make()
+    with pytest.raises(NotFound, match=r"'dock'.*known streams: gate, yard"):
+        await reasoner.ask("What was the plate?", stream_ids=["gate", "dock"])
+    assert retriever.searches == []
+
+
+async def test_unknown_stream_when_memory_is_empty():
+    reasoner, _, _ = make(retriever=FakeRetriever(streams=[]))
+    with pytest.raises(NotFound, match="no streams yet"):
+        await reasoner.ask("What was the plate?", stream_ids=["gate"])
+
+
+async def test_empty_stream_id_is_invalid():
+    reasoner, _, _ = make()
+    with pytest.raises(InvalidArgument, match="empty id"):
+        await reasoner.ask("What was the plate?", stream_ids=[""])
+
+
+async def test_known_streams_limit_the_search():
+    reasoner, _, retriever = make()
+    answer = await reasoner.ask("What happened?", stream_ids=["yard", "yard"])
+    assert retriever.searches[0][1] == ("yard",)
+    assert {e.stream_id for e in answer.evidence} == {"yard"}
+
+
+async def test_nothing_in_memory():
+    reasoner, llm, _ = make(retriever=FakeRetriever(hits=[], streams=[]))
+    answer = await reasoner.ask("What was the plate?")
+    assert (answer.answer, answer.confidence, answer.evidence) == (NO_EVIDENCE_ANSWER, 0.0, ())
+    assert llm.calls == []
+
+
+async def test_memory_down_is_unavailable():
+    reasoner, _, _ = make(retriever=FakeRetriever(is_down=True))
+    with pytest.raises(Unavailable, match="memory"):
+        await reasoner.ask("What was the plate?")
+
+
+async def test_when_question_gets_the_evidence_time():
+    reasoner, llm, _ = make()
+    answer = await reasoner.ask("When did the red car stop?")
+    assert answer.answer == "0:10-0:15 in gate"
+    assert llm.calls == []
+
+
+async def test_near_deadline_falls_back_to_the_best_extractive_span():
+    clock = FakeClock()
+    llm = FakeLLM(generation="KPL 4721", clock=clock, generate_s=5.0, score_s=5.0)
+    reasoner, _, _ = make(llm=llm, clock=clock)
+    reasoner._answerer.warm_up()  # learns that a step takes 5 s
+    llm.calls.clear()
+    answer = await reasoner.ask(PLATE, deadline_ms=2000)
+    assert llm.calls == []
+    assert answer.answer == "KPL 4721"
+    assert answer.latency_ms <= 2000
+
+
+async def test_never_more_than_one_step_past_the_deadline():
+    clock = FakeClock()
+    llm = FakeLLM(generation="wrong", clock=clock, generate_s=3.0, score_s=3.0)
+    reasoner, _, _ = make(llm=llm, clock=clock)
+    answer = await reasoner.ask(PLATE, deadline_ms=2000)  # nothing learnt yet: one step runs
+    assert llm.steps() == ["generate"]
+    assert answer.latency_ms <= 2000 + 3000
+
+
+async def test_waiting_for_the_llm_past_the_deadline_answers_without_it():
+    llm = FakeLLM(generation="wrong", sleep_s=0.5)
+    reasoner, _, _ = make(llm=llm)
+    slow = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
+    await asyncio.sleep(0.05)  # the first question now holds the LLM
+    quick = await reasoner.ask("What did the van do?", deadline_ms=50)
+    first = await slow
+    assert llm.steps() == ["generate", "score"]  # all from the first question
+    assert quick.answer == "a van parks" and first.answer != ""  # the note that names the van
+
+
+async def test_deadline_spent_before_memory_answers():
+    clock = FakeClock()
+
+    class SlowStreams(FakeRetriever):
+        async def known_streams(self, timeout_s):
+            clock.advance(10.0)
+            return ["gate"]
+
+    reasoner, _, _ = make(retriever=SlowStreams(hits=list(HITS)), clock=clock)
+    with pytest.raises(DeadlineExceeded, match="deadline_ms"):
+        await reasoner.ask("What was the plate?", stream_ids=["gate"], deadline_ms=1000)
