@@ -1,0 +1,148 @@
+"""Composition root: settings → encoder, captioner (loaded and warmed) → memory writer → stream registry
+→ servicer → server. `stop()` undoes `start()` in reverse, however far it got."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from longwatch.grpc_server import ServiceServer, serve_process, start_metrics_endpoint
+from longwatch.models import tiny_vision
+from longwatch.models.cache import prepared
+from longwatch.perception.v1 import perception_pb2_grpc
+from longwatch.settings import Profile
+from perception.core.captioners import CaptionerOptions, captioner_name_for, load_captioner
+from perception.core.compute import Compute
+from perception.core.encoders import EncoderOptions, encoder_name_for, load_encoder
+from perception.core.frame_cache import CacheConfig
+from perception.core.sampler import SamplerConfig
+from perception.core.sources import FrameSource, SourceOptions, open_source
+from perception.core.stream_worker import StreamWorker, WorkerConfig
+from perception.core.streams import StreamLimits, StreamRegistry
+from perception.memory_writer import MemoryWriter
+from perception.server import SERVICE_NAME, PerceptionServicer
+from perception.settings import PerceptionSettings
+
+logger = logging.getLogger(__name__)
+
+
+class PerceptionApp:
+    def __init__(self, settings: PerceptionSettings) -> None:
+        self.settings = settings
+        self.compute: Compute | None = None
+        self.writer: MemoryWriter | None = None
+        self.streams: StreamRegistry | None = None
+        self.server: ServiceServer | None = None
+        self._metrics_server: Any = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.compute = await asyncio.to_thread(self._load_models)
+        await asyncio.to_thread(self.compute.warm_up)
+        self.writer = MemoryWriter(settings.memory_addr, settings.memory_retry_initial_s, settings.memory_retry_max_s)
+        await self.writer.start()
+        limits = StreamLimits(
+            default_sample_fps=settings.sample_fps,
+            max_sample_fps=settings.max_sample_fps,
+            max_streams=settings.max_streams,
+            stop_timeout_s=settings.drain_s,
+        )
+        self.streams = StreamRegistry(limits, self._open_source, self._make_worker)
+        self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
+        perception_pb2_grpc.add_PerceptionServiceServicer_to_server(
+            PerceptionServicer(self.streams), self.server.grpc_server
+        )
+        await self.server.start()
+        self._metrics_server = start_metrics_endpoint(self.settings.host, self.settings.metrics_port)
+        await self.server.set_serving()
+
+    async def stop(self) -> None:
+        drain_s = self.settings.drain_s
+        if self.server is not None:
+            await self.server.stop(drain_s)
+        if self.streams is not None:
+            await self.streams.stop_all(drain_s)  # each writes its open clip
+        if self.writer is not None:
+            await self.writer.close(drain_s)
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+        if self.compute is not None:
+            await asyncio.to_thread(self.compute.close)  # waits for a model call in flight
+        logger.info("perception stopped")
+
+    # Models ------------------------------------------------------------------------------------
+
+    def _load_models(self) -> Compute:
+        """Loads the encoder and captioner (blocking: seconds)."""
+        profile = self.settings.profile.value
+        encoder_name = encoder_name_for(profile, self.settings.encoder)
+        captioner_name = captioner_name_for(profile, self.settings.captioner)
+        logger.info("profile %s: encoder %s, captioner %s", profile, encoder_name, captioner_name)
+        return Compute(self._load_encoder(encoder_name), self._load_captioner(captioner_name))
+
+    def _load_encoder(self, name: str):
+        settings = self.settings
+        model = settings.encoder_model
+        if name == "hf-clip" and settings.profile is Profile.TINY:
+            model = self._tiny_model(tiny_vision.TINY_CLIP_NAME, tiny_vision.build_clip)
+        return load_encoder(name, EncoderOptions(model=model, device=settings.encoder_device))
+
+    def _load_captioner(self, name: str):
+        settings = self.settings
+        model = settings.captioner_model
+        if name == "vlm" and settings.profile is Profile.TINY:
+            model = self._tiny_model(tiny_vision.TINY_VLM_NAME, tiny_vision.build_vlm)
+        options = CaptionerOptions(
+            model=model,
+            device=settings.captioner_device,
+            min_confidence=settings.ocr_min_confidence,
+            min_side_px=settings.ocr_min_side_px,
+            prompt=settings.vlm_prompt,
+            max_frames=settings.vlm_max_frames,
+            max_new_tokens=settings.vlm_max_new_tokens,
+        )
+        return load_captioner(name, options)
+
+    def _tiny_model(self, name: str, build) -> str:
+        """The tiny profile's random models are built into the model cache once, and loaded from there."""
+        return str(prepared(Path(self.settings.model_cache), name, build))
+
+    # Streams -----------------------------------------------------------------------------------
+
+    def _open_source(self, stream_id: str, source: str) -> FrameSource:
+        settings = self.settings
+        options = SourceOptions(
+            max_frame_side_px=settings.max_frame_side_px,
+            open_timeout_s=settings.live_open_timeout_s,
+            read_timeout_s=settings.live_read_timeout_s,
+            retry_initial_s=settings.live_retry_initial_s,
+            retry_max_s=settings.live_retry_max_s,
+        )
+        return open_source(stream_id, source, options)
+
+    def _make_worker(self, stream_id: str, source: FrameSource, sample_fps: float) -> StreamWorker:
+        settings = self.settings
+        config = WorkerConfig(
+            sampler=SamplerConfig(
+                sample_fps=sample_fps,
+                thumbnail_width_px=settings.thumbnail_width_px,
+                pixel_change_levels=settings.pixel_change_levels,
+                scene_change_fraction=settings.scene_change_fraction,
+                scene_min_interval_s=settings.scene_min_interval_s,
+            ),
+            cache=CacheConfig(
+                pixel_change_levels=settings.pixel_change_levels,
+                max_changed_fraction=settings.cache_max_changed_fraction,
+            ),
+            clip_max_s=settings.clip_max_s,
+            frame_queue_size=settings.frame_queue_size,
+            max_unacked_clips=settings.max_unacked_clips,
+            watchdog_stall_s=settings.watchdog_stall_s,
+        )
+        return StreamWorker(stream_id, source, config, self.compute, self.writer)
+
+
+def main() -> None:
+    serve_process("perception", "LONGWATCH_PERCEPTION_", PerceptionSettings, PerceptionApp)

@@ -1,0 +1,59 @@
+"""Frame source backends, chosen from the source string: an absolute path is a file, a URL goes by its scheme.
+
+Each backend module has `open_source(stream_id, location, options) -> FrameSource`, which runs the
+checks that can be done at once (a missing file, a file that is not a video), so AddStream refuses
+bad input before it returns. Modules are imported only when chosen (they pull in PyAV).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from longwatch.errors import InvalidArgument
+from perception.core.redaction import redact_url
+from perception.core.sources.base import FrameSource, SourceOptions
+
+# backend name -> module with `open_source(stream_id, location, options) -> FrameSource`
+SOURCES: dict[str, str] = {
+    "file": "perception.core.sources.file_source",
+    "live": "perception.core.sources.live_source",
+}
+
+# URL scheme -> backend name (an absolute path, with no scheme, is a "file")
+SOURCE_BY_SCHEME: dict[str, str] = {
+    "rtsp": "live",
+    "rtsps": "live",
+    "http": "live",
+    "https": "live",
+    "udp": "live",
+}
+
+__all__ = ["SOURCES", "SOURCE_BY_SCHEME", "FrameSource", "SourceOptions", "open_source", "source_backend_for"]
+
+
+def source_backend_for(source: str) -> str:
+    """The backend name for a source string, or InvalidArgument saying what is accepted."""
+    if not source.strip():
+        raise InvalidArgument("source is empty; pass an absolute path to a video file or a stream URL")
+    if source.startswith("/"):
+        return "file"
+    if "://" in source:
+        scheme = source.split("://", 1)[0].lower()
+        try:
+            return SOURCE_BY_SCHEME[scheme]
+        except KeyError:
+            valid = ", ".join(f"{name}://" for name in SOURCE_BY_SCHEME)
+            raise InvalidArgument(
+                f"unsupported URL scheme {scheme!r} in {redact_url(source)}; "
+                f"supported: {valid}, or an absolute file path"
+            ) from None
+    raise InvalidArgument(
+        f"{source!r} is a relative path; pass an absolute path to a video file (perception may run in another "
+        "directory) or a stream URL"
+    )
+
+
+def open_source(stream_id: str, source: str, options: SourceOptions) -> FrameSource:
+    """Opens `source` with its backend (blocking: file checks touch the disk)."""
+    backend = source_backend_for(source)
+    return importlib.import_module(SOURCES[backend]).open_source(stream_id, source, options)

@@ -1,0 +1,39 @@
+"""The FrameSource seam: something that yields decoded frames with their stream time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from perception.core.types import DecodedFrame
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """How sources open and decode; live-only fields are ignored by files."""
+
+    max_frame_side_px: int = 1280  # frames are scaled down so their longer side is at most this
+    open_timeout_s: float = 10.0  # live: seconds to connect
+    read_timeout_s: float = 10.0  # live: seconds without data before a read fails
+    retry_initial_s: float = 1.0  # live: first reconnect delay, doubled per failure
+    retry_max_s: float = 30.0  # live: longest reconnect delay
+
+
+class FrameSource(Protocol):
+    """Decodes on the fly, never the whole video at once. `frames` blocks (PyAV does): run it on a thread."""
+
+    location: str  # the source as given (may hold credentials: never log it, use `display`)
+    display: str  # the source with credentials redacted
+    is_live: bool
+    duration_s: float  # length of a file; 0 when unknown or live
+
+    def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
+        """Frames in stream order until the source ends or `stop` is set; raises when decoding fails."""
+        ...
+
+    @property
+    def last_alive_monotonic(self) -> float:
+        """time.monotonic() of the last sign of life (a frame, a reconnect attempt): the watchdog's input."""
+        ...

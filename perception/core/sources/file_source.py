@@ -1,0 +1,86 @@
+"""Video files, decoded on the fly with PyAV; stream time comes from the frames' timestamps."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+
+from longwatch.errors import InvalidArgument, NotFound
+from perception.core.sources.av_frames import decoded, first_video_stream
+from perception.core.sources.base import SourceOptions
+from perception.core.types import DecodedFrame
+
+logger = logging.getLogger(__name__)
+
+# Used to time frames that carry no timestamp, when the container states no frame rate either.
+_FALLBACK_FPS = 25.0
+# FFmpeg demuxers that turn text into video: "tty" renders .txt/.nfo/.ans files as ANSI art.
+# Nobody means such a file as a camera recording.
+_TEXT_FORMATS = frozenset({"tty"})
+
+
+def _probe_duration_s(path: Path) -> float:
+    """Opens the file once to check it is a video; returns its length in seconds (0 when unknown)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = first_video_stream(container)
+            if stream is None:
+                raise InvalidArgument(f"{path} has no video stream; pass a video file")
+            if container.format.name in _TEXT_FORMATS:
+                raise InvalidArgument(f"{path} is not a video file (it holds text); pass a video file")
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            return container.duration / av.time_base if container.duration else 0.0
+    except av.error.FFmpegError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidArgument(f"{path} is not a video file PyAV can read ({reason}); pass a video file") from None
+
+
+def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSource:
+    """Checks the file now, so AddStream rejects bad input at once; decoding starts later, on a thread."""
+    path = Path(location)
+    if not path.is_absolute():
+        raise InvalidArgument(f"{location!r} is a relative path; pass an absolute path to a video file")
+    if not path.exists():
+        raise NotFound(f"no such file: {path} — pass an absolute path to a video file")
+    if path.is_dir():
+        raise InvalidArgument(f"{path} is a directory; pass an absolute path to a video file")
+    return FileSource(path, _probe_duration_s(path), options)
+
+
+class FileSource:
+    """Frames of a video file in order; decoding blocks while the consumer is behind (nothing is dropped)."""
+
+    is_live = False
+
+    def __init__(self, path: Path, duration_s: float, options: SourceOptions) -> None:
+        self.location = str(path)
+        self.display = str(path)
+        self.duration_s = duration_s
+        self._path = path
+        self._options = options
+        self._alive = time.monotonic()
+
+    @property
+    def last_alive_monotonic(self) -> float:
+        return self._alive
+
+    def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
+        with av.open(str(self._path)) as container:
+            stream = first_video_stream(container)
+            if stream is None:  # replaced since AddStream checked it
+                raise InvalidArgument(f"{self._path} has no video stream")
+            stream.thread_type = "AUTO"  # frame threads: decoding keeps up with the encoder
+            origin_s = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+            fps = float(stream.average_rate) if stream.average_rate else _FALLBACK_FPS
+            for index, frame in enumerate(container.decode(stream)):
+                if stop.is_set():
+                    return
+                time_s = frame.time - origin_s if frame.time is not None else index / fps
+                self._alive = time.monotonic()
+                yield decoded(frame, max(0.0, time_s), self._options.max_frame_side_px)
