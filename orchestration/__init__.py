@@ -1,0 +1,5 @@
+"""Ways to run the three longwatch services together; `Launcher` runs them as local processes."""
+
+from orchestration.launcher import LaunchConfig, Launcher, LaunchError, ServiceDied, Terminated, sigterm_raises
+
+__all__ = ["LaunchConfig", "LaunchError", "Launcher", "ServiceDied", "Terminated", "sigterm_raises"]

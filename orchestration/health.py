@@ -1,0 +1,46 @@
+"""Small probes the launcher uses: is a service SERVING, is a port free."""
+
+from __future__ import annotations
+
+import socket
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+# Seconds one health probe may take; the launcher probes again soon after.
+PROBE_TIMEOUT_S = 1.0
+
+
+def is_serving(address: str, service_name: str = "") -> bool:
+    """Whether the server at `address` answers SERVING for `service_name` ("" is the whole server)."""
+    try:
+        with grpc.insecure_channel(address) as channel:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service_name), timeout=PROBE_TIMEOUT_S
+            )
+    except grpc.RpcError:
+        return False  # not listening yet, or the service is not registered yet
+    return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def is_port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on `host:port`.
+
+    gRPC binds with SO_REUSEPORT, so a second server on a taken port starts without complaint and
+    clients reach either one at random; a bind without SO_REUSEPORT is refused while anyone listens.
+    SO_REUSEADDR keeps connections of a just-stopped server (TIME_WAIT) from counting as "in use".
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str) -> int:
+    """A port on `host` that nothing listens on right now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]

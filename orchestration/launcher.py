@@ -1,0 +1,348 @@
+"""Runs memory, perception and reasoner as local child processes, the way `longwatch up` does.
+
+    with Launcher(LaunchConfig(data_dir=Path("/tmp/lw"), profile="tiny")) as launcher:
+        launcher.start()              # memory first, then the other two; returns once all say SERVING
+        print(launcher.addresses)
+        launcher.wait()               # until a service dies (ServiceDied) or a signal interrupts
+    # leaving the block stops perception, then reasoner, then memory
+
+Each child logs to `<data_dir>/logs/<service>.log`. Children run in their own session, so a Ctrl-C at
+the terminal reaches only the launcher, which stops them in order (perception flushes its last clips
+into a memory service that is still up). On Linux each child also gets SIGTERM when the launcher dies,
+even by SIGKILL, so no service outlives it. That signal is tied to the thread that started the child:
+call `start()` from a thread that lives as long as the services (the main thread).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from longwatch.memory.v1 import memory_pb2
+from longwatch.perception.v1 import perception_pb2
+from longwatch.reasoner.v1 import reasoner_pb2
+from longwatch.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MEMORY_PORT,
+    DEFAULT_PERCEPTION_PORT,
+    DEFAULT_REASONER_PORT,
+    default_model_cache_dir,
+)
+from orchestration.health import is_port_free, is_serving
+
+logger = logging.getLogger(__name__)
+
+_POLL_S = 0.25  # between health probes and liveness checks
+_PROGRESS_EVERY_S = 30.0  # how often a slow start is reported as still going
+_LOG_TAIL_LINES = 40  # lines of a dead service's log shown in the error
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+class LaunchError(Exception):
+    """The services could not be started; the message says why and what to change."""
+
+
+class ServiceDied(LaunchError):
+    """A service exited on its own; the message carries the end of its log."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (see `sigterm_raises`). A BaseException, like KeyboardInterrupt, so that only
+    code that means to stop catches it."""
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises Terminated in the main thread as Ctrl-C raises KeyboardInterrupt,
+    so the `finally` and `with` blocks that stop the services run."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """While the services stop, a second Ctrl-C or SIGTERM must not cut the stop short and leave
+    a service without its SIGTERM; it is logged and otherwise ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        logger.warning("already stopping the services; please wait")
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # short name: flags, log file, messages
+    module: str  # run as `python -m <module>`
+    health_name: str  # gRPC health service that says SERVING once models are loaded
+    port_env: str  # env variable that sets the port
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        ServiceSpec(
+            "memory",
+            "memory_service",
+            memory_pb2.DESCRIPTOR.services_by_name["MemoryService"].full_name,
+            "LONGWATCH_MEMORY_PORT",
+        ),
+        ServiceSpec(
+            "perception",
+            "perception",
+            perception_pb2.DESCRIPTOR.services_by_name["PerceptionService"].full_name,
+            "LONGWATCH_PERCEPTION_PORT",
+        ),
+        ServiceSpec(
+            "reasoner",
+            "reasoner",
+            reasoner_pb2.DESCRIPTOR.services_by_name["ReasonerService"].full_name,
+            "LONGWATCH_REASONER_PORT",
+        ),
+    )
+}
+# Memory first: the other two connect to it. Perception and reasoner do not need each other, so they
+# load their models at the same time.
+START_WAVES: tuple[tuple[str, ...], ...] = (("memory",), ("perception", "reasoner"))
+# Perception first so its last clips still reach memory; memory last so nothing writes to a closed store.
+STOP_ORDER: tuple[str, ...] = ("perception", "reasoner", "memory")
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    data_dir: Path
+    profile: str = "cpu"
+    model_cache: Path = field(default_factory=default_model_cache_dir)
+    host: str = DEFAULT_HOST
+    ports: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "memory": DEFAULT_MEMORY_PORT,
+            "perception": DEFAULT_PERCEPTION_PORT,
+            "reasoner": DEFAULT_REASONER_PORT,
+        }
+    )
+    log_level: str = "INFO"
+    # Seconds a service may take to say SERVING. Generous: the first cpu-profile start prepares the
+    # Gemma model into the model cache (a minute or two on a small machine); later starts take seconds.
+    ready_timeout_s: float = 900.0
+    # Seconds a service gets to drain after SIGTERM before it is killed.
+    stop_timeout_s: float = 30.0
+    env: Mapping[str, str] = field(default_factory=dict)  # extra variables for every child
+
+    def address(self, name: str) -> str:
+        return f"{self.host}:{self.ports[name]}"
+
+
+@dataclass
+class _Child:
+    spec: ServiceSpec
+    process: subprocess.Popen
+    log_path: Path
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A preexec_fn that makes the kernel SIGTERM the child when the launcher dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the hook only calls it
+    parent_pid = os.getpid()
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent_pid:  # the launcher died between fork and prctl
+            os._exit(1)
+
+    return hook
+
+
+def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Launcher:
+    """Starts the three services as child processes and stops them, whatever happens in between."""
+
+    def __init__(self, config: LaunchConfig, services: Mapping[str, ServiceSpec] = SERVICES) -> None:
+        """`services` replaces the modules run for memory, perception and reasoner (tests use stand-ins)."""
+        self.config = config
+        self._services = services
+        self._children: dict[str, _Child] = {}
+        self._stopped = threading.Event()
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {name: self.config.address(name) for name in self._services}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: child.process.pid for name, child in self._children.items()}
+
+    def log_path(self, name: str) -> Path:
+        return self.config.data_dir / "logs" / f"{name}.log"
+
+    def start(self) -> None:
+        """Starts every service, wave by wave; returns once all are SERVING. On any failure, or an
+        interrupt, stops what it started and re-raises."""
+        self._check_ports()
+        if self.config.profile == "cpu":
+            logger.info(
+                "the first start with the cpu profile prepares the Gemma LLM into %s (a minute or two, once); "
+                "later starts take seconds",
+                self.config.model_cache,
+            )
+        try:
+            for wave in START_WAVES:
+                for name in wave:
+                    self._spawn(self._services[name])
+                self._wait_serving(wave)
+        except BaseException:
+            self.stop()
+            raise
+
+    def check(self) -> None:
+        """Raises ServiceDied if any started service has exited."""
+        self._raise_if_exited(self._children, "")
+
+    def wait(self) -> None:
+        """Blocks until a service dies (raises ServiceDied) or `stop()` is called."""
+        while not self._stopped.wait(_POLL_S):
+            self.check()
+
+    def stop(self) -> None:
+        """SIGTERM to each service in STOP_ORDER, each waited for; SIGKILL after `stop_timeout_s`."""
+        self._stopped.set()
+        with _signals_deferred():
+            for name in STOP_ORDER:
+                child = self._children.get(name)
+                if child is not None:
+                    self._stop_child(child)
+                    del self._children[name]
+
+    def __enter__(self) -> Launcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _check_ports(self) -> None:
+        for name in self._services:
+            port = self.config.ports[name]
+            if not is_port_free(self.config.host, port):
+                raise LaunchError(
+                    f"port {port} for the {name} service is already in use (another `longwatch up`?); "
+                    f"stop it or choose another port with --{name}-port"
+                )
+
+    def _child_env(self, spec: ServiceSpec) -> dict[str, str]:
+        config = self.config
+        return {
+            **os.environ,
+            **config.env,
+            "LONGWATCH_PROFILE": config.profile,
+            "LONGWATCH_DATA_DIR": str(config.data_dir),
+            "LONGWATCH_MODEL_CACHE": str(config.model_cache),
+            "LONGWATCH_LOG_LEVEL": config.log_level,
+            "LONGWATCH_MEMORY_ADDR": config.address("memory"),
+            spec.port_env: str(config.ports[spec.name]),
+            "PYTHONUNBUFFERED": "1",  # so the log tail shown after a crash is complete
+        }
+
+    def _spawn(self, spec: ServiceSpec) -> None:
+        log_path = self.log_path(spec.name)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            log.write(f"---- longwatch launcher starts {spec.module} at {time.ctime()}\n".encode())
+            log.flush()
+            process = subprocess.Popen(
+                [sys.executable, "-m", spec.module],
+                env=self._child_env(spec),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a terminal Ctrl-C reaches the launcher only; it stops them in order
+                preexec_fn=_die_with_parent_hook(),
+            )
+        self._children[spec.name] = _Child(spec, process, log_path)
+        logger.info("started %s (pid %d), log %s", spec.name, process.pid, log_path)
+
+    def _wait_serving(self, names: tuple[str, ...]) -> None:
+        waiting = set(names)
+        logger.info("waiting for %s to load models and say SERVING", ", ".join(names))
+        started = time.monotonic()
+        next_report = started + _PROGRESS_EVERY_S
+        while waiting:
+            self._raise_if_exited(waiting, " before serving")
+            for name in sorted(waiting):
+                if self._is_ready(name):
+                    waiting.discard(name)
+                    logger.info("%s is serving on %s", name, self.config.address(name))
+            now = time.monotonic()
+            if waiting and now - started > self.config.ready_timeout_s:
+                raise LaunchError(self._timeout_message(sorted(waiting)))
+            if waiting and now >= next_report:
+                logger.info("still waiting for %s (%.0f s)", ", ".join(sorted(waiting)), now - started)
+                next_report = now + _PROGRESS_EVERY_S
+            if waiting:
+                self._stopped.wait(_POLL_S)
+
+    def _raise_if_exited(self, names: Iterable[str], when: str) -> None:
+        for name in sorted(names):
+            child = self._children[name]
+            code = child.process.poll()
+            if code is not None:
+                raise ServiceDied(
+                    f"the {name} service exited with code {code}{when}; the end of {child.log_path}:\n"
+                    f"{log_tail(child.log_path)}"
+                )
+
+    def _is_ready(self, name: str) -> bool:
+        return is_serving(self.config.address(name), self._services[name].health_name)
+
+    def _timeout_message(self, names: list[str]) -> str:
+        tails = "\n".join(f"-- {self.log_path(name)}:\n{log_tail(self.log_path(name))}" for name in names)
+        return (
+            f"{', '.join(names)} did not say SERVING within {self.config.ready_timeout_s:.0f} s; "
+            f"see the logs:\n{tails}"
+        )
+
+    def _stop_child(self, child: _Child) -> None:
+        name, process = child.spec.name, child.process
+        if process.poll() is not None:
+            return
+        logger.info("stopping %s (pid %d)", name, process.pid)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=self.config.stop_timeout_s)
+        except subprocess.TimeoutExpired:
+            logger.warning("%s did not stop within %.0f s of SIGTERM; killing it", name, self.config.stop_timeout_s)
+            process.kill()
+            process.wait()

@@ -1,0 +1,49 @@
+"""A stand-in service for launcher tests: a gRPC server with health, started in a fraction of a second.
+
+Behaviour comes from `FAKE_<NAME>_MODE`: `ok` serves; `crash` prints a line and exits 3 before serving;
+`stubborn` serves but ignores SIGTERM. On SIGTERM an `ok` service appends "<name>" to
+`<LONGWATCH_DATA_DIR>/stopped.txt`, so a test sees the order the launcher stopped them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from longwatch.grpc_server import ServiceServer, run_until_signalled
+from orchestration.launcher import SERVICES
+
+
+def run(name: str) -> None:
+    mode = os.environ.get(f"FAKE_{name.upper()}_MODE", "ok")
+    if mode == "crash":
+        print(f"{name}: cannot load the model (fake crash)", flush=True)
+        sys.exit(3)
+    if mode == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    asyncio.run(_main(name, mode == "stubborn"))
+
+
+async def _main(name: str, is_stubborn: bool) -> None:
+    spec = SERVICES[name]
+    # Made inside the running loop: a grpc.aio server belongs to the loop it was created in.
+    server = ServiceServer("127.0.0.1", int(os.environ[spec.port_env]), [spec.health_name])
+    stopped_log = Path(os.environ["LONGWATCH_DATA_DIR"]) / "stopped.txt"
+
+    async def start() -> None:
+        await server.start()
+        await server.set_serving()
+
+    async def stop() -> None:
+        await server.stop(0)
+        with open(stopped_log, "a") as log:
+            log.write(f"{name}\n")
+
+    if is_stubborn:
+        await start()
+        await asyncio.Event().wait()
+    else:
+        await run_until_signalled(start, stop)

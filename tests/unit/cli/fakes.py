@@ -1,0 +1,89 @@
+"""A stand-in for LongwatchClient: scripted replies, recorded calls, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from longwatch.types import Answer, Evidence, StreamState, StreamStatus, StreamSummary
+
+
+def status(state: StreamState, position_s: float = 0.0, clips: int = 0, error: str = "") -> StreamStatus:
+    return StreamStatus(
+        stream_id="gate",
+        source="/videos/gate.mp4",
+        state=state,
+        frames_seen=int(position_s * 10),
+        frames_encoded=int(position_s),
+        clips_written=clips,
+        position_s=position_s,
+        duration_s=48.0,
+        error=error,
+    )
+
+
+ANSWER = Answer(
+    answer="The alarm code was 7315.",
+    evidence=(
+        Evidence("gate", 21.0, 26.5, "text on screen: ALARM CODE 7315", clip_id="gate@000000021000", score=2.1),
+        Evidence("dock", 75.0, 80.0, "a boat is moored", clip_id="dock@000000075000", score=0.3),
+    ),
+    confidence=0.82,
+    latency_ms=143.5,
+)
+
+
+class FakePerception:
+    def __init__(self, polls: Sequence[StreamStatus] = (), error: Exception | None = None) -> None:
+        self.polls = list(polls)
+        self.error = error
+        self.added: list[tuple[str, str, float]] = []
+
+    async def add_stream(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
+        if self.error is not None:
+            raise self.error
+        self.added.append((stream_id, source, sample_fps))
+        return status(StreamState.STARTING)
+
+    async def list_streams(self, stream_ids: Sequence[str] = ()) -> list[StreamStatus]:
+        if len(self.polls) > 1:
+            return [self.polls.pop(0)]
+        return list(self.polls)
+
+
+class FakeMemory:
+    def __init__(self, summaries: Sequence[StreamSummary] = ()) -> None:
+        self.summaries = list(summaries)
+
+    async def list_streams(self) -> list[StreamSummary]:
+        return self.summaries
+
+
+class FakeReasoner:
+    def __init__(self, answer: Answer = ANSWER, error: Exception | None = None) -> None:
+        self.answer = answer
+        self.error = error
+        self.questions: list[tuple[str, list[str], int]] = []
+
+    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
+        self.questions.append((question, list(stream_ids), deadline_ms))
+        if self.error is not None:
+            raise self.error
+        return self.answer
+
+
+@dataclass
+class FakeClient:
+    perception: FakePerception = field(default_factory=FakePerception)
+    memory: FakeMemory = field(default_factory=FakeMemory)
+    reasoner: FakeReasoner = field(default_factory=FakeReasoner)
+    is_closed: bool = False
+    addresses: dict[str, str | None] = field(default_factory=dict)
+
+    def connect(self, **addresses: str | None) -> FakeClient:
+        """Use as `main(argv, connect=fake.connect)`."""
+        self.addresses = addresses
+        return self
+
+    async def close(self) -> None:
+        self.is_closed = True
