@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv protos unit integration e2e clean
+.PHONY: demo test venv protos unit integration e2e lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ integration: venv
 
 e2e: venv
 	$(PY) -m pytest -q tests/e2e
+
+lint: venv
+	$(VENV)/bin/ruff check longwatch memory_service perception reasoner orchestration tests protos benchmarks
 
 protos: venv
 	$(PY) protos/generate.py

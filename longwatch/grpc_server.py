@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
+import pydantic
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from longwatch import errors
+from longwatch.settings import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +30,10 @@ CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
+
+# gRPC turns SO_REUSEPORT on by default on Linux, so a second server on a taken port
+# would bind silently and share its traffic; off, the second one fails with a clear error.
+SERVER_OPTIONS = [*CHANNEL_OPTIONS, ("grpc.so_reuseport", 0)]
 
 STATUS_BY_ERROR: dict[type[errors.LongwatchError], grpc.StatusCode] = {
     errors.InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
@@ -123,7 +130,7 @@ class ServiceServer:
     def __init__(self, host: str, port: int, service_names: Iterable[str]) -> None:
         self.address = f"{host}:{port}"
         self._service_names = list(service_names)
-        self._server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=CHANNEL_OPTIONS)
+        self._server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -181,3 +188,44 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def start_metrics_endpoint(host: str, port: int) -> Any | None:
+    """Serves Prometheus metrics on http://host:port/metrics (port 0: off); returns the server to shut down."""
+    if not port:
+        return None
+    from prometheus_client import start_http_server
+
+    server, _ = start_http_server(port, addr=host)
+    logger.info("metrics on http://%s:%d/metrics", host, port)
+    return server
+
+
+class ServiceApp(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def serve_process(
+    description: str, env_prefix: str, load_settings: Callable[[], Any], make_app: Callable[[Any], ServiceApp]
+) -> None:
+    """A service process's `main`: reads its settings (exit 2 naming the bad ones), configures logging,
+    keeps the offline profiles off the network, and serves until SIGINT or SIGTERM (exit 1 if it cannot start)."""
+    try:
+        settings = load_settings()
+    except pydantic.ValidationError as exc:
+        configure_logging("INFO")
+        logger.error("invalid %s settings (%s*):\n%s", description, env_prefix, exc)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level)
+    if settings.profile in (Profile.TINY, Profile.CPU):
+        # Their models come from PyPI packages or are built locally; a hub lookup could only hang or fail.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    app = make_app(settings)
+    try:
+        asyncio.run(run_until_signalled(app.start, app.stop))
+    except errors.LongwatchError as exc:
+        logger.error("%s cannot start: %s", description, exc)
+        raise SystemExit(1) from None

@@ -163,7 +163,8 @@ def make_sample(video_path: Path, seed: int = 0) -> GroundTruth:
         # Fixed encoder settings and one thread keep the bytes the same for the same seed.
         stream.options = {"crf": "23", "preset": "veryfast", "threads": "1"}
         for index in range(int(DURATION_S * FPS)):
-            frame = av.VideoFrame.from_ndarray(render_frame(index / FPS, background, noise[rng.integers(NOISE_PATTERNS)]), format="rgb24")
+            image = render_frame(index / FPS, background, noise[rng.integers(NOISE_PATTERNS)])
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     truth = GroundTruth(video_path.name, seed, FPS, DURATION_S, WIDTH, HEIGHT, EVENTS)

@@ -90,3 +90,13 @@ def test_reflection_lists_the_service_and_health():
         assert {SERVICE, "grpc.health.v1.Health"} <= names
 
     asyncio.run(_with_server(check))
+
+
+def test_a_taken_port_is_refused_with_a_clear_error():
+    async def check(server, channel):
+        host, port = server.address.rsplit(":", 1)
+        second = ServiceServer(host, int(port), [SERVICE])
+        with pytest.raises(errors.Unavailable, match="choose another port"):
+            await second.start()
+
+    asyncio.run(_with_server(check))
