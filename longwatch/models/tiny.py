@@ -8,6 +8,7 @@ Builders are deterministic (seeded), so the same cache name always holds the sam
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 # A few hundred lines of the kind of text longwatch handles, to train the tiny BPE on.
 _CORPUS = [
@@ -52,11 +53,18 @@ def build_tokenizer(directory: Path):
 def build_causal_lm(directory: Path) -> None:
     """A 2-layer, 64-wide Llama (~100k parameters) with the tiny tokenizer."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import LlamaForCausalLM
 
     torch.manual_seed(SEED)
     tokenizer = build_tokenizer(directory)
-    config = LlamaConfig(
+    LlamaForCausalLM(tiny_llama_config(tokenizer)).save_pretrained(directory)
+
+
+def tiny_llama_config(tokenizer: Any) -> Any:
+    """The 2-layer, 64-wide Llama shape of every tiny language model (the LLM, the VLM's text side)."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -68,7 +76,6 @@ def build_causal_lm(directory: Path) -> None:
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    LlamaForCausalLM(config).save_pretrained(directory)
 
 
 def build_text_embedder(directory: Path) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from longwatch.models.tiny import SEED, build_tokenizer
+from longwatch.models.tiny import SEED, build_tokenizer, tiny_llama_config
 
 # Cache names under the model cache (`longwatch.models.cache.prepared(cache, NAME, build)`).
 TINY_CLIP_NAME = "tiny-clip"
@@ -96,7 +96,7 @@ def _idefics3_image_processor():
 def build_vlm(directory: Path) -> None:
     """An Idefics3 with a 2-layer, 64-wide Llama and a 32-wide vision tower, with its processor."""
     import torch
-    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor, LlamaConfig
+    from transformers import Idefics3Config, Idefics3ForConditionalGeneration, Idefics3Processor
 
     torch.manual_seed(SEED)
     tokenizer = build_tokenizer(directory)
@@ -107,18 +107,7 @@ def build_vlm(directory: Path) -> None:
         image_seq_len=VLM_IMAGE_TOKENS,
         chat_template=_VLM_CHAT_TEMPLATE,
     )
-    text_model = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
+    text_model = tiny_llama_config(tokenizer)
     config = Idefics3Config(
         text_config=text_model,
         vision_config=_TINY_VISION_TOWER,

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from longwatch.errors import InvalidArgument
+from longwatch.backends import Backends
 from memory_service.core.embedders.base import TextEmbedder
 from memory_service.core.types import EmbedderOptions
 
@@ -25,22 +23,14 @@ DEFAULT_EMBEDDER_BY_PROFILE: dict[str, str] = {
 __all__ = ["DEFAULT_EMBEDDER_BY_PROFILE", "EMBEDDERS", "TextEmbedder", "embedder_name_for", "load_embedder"]
 
 
+_BACKENDS: Backends[TextEmbedder] = Backends("embedder", EMBEDDERS, DEFAULT_EMBEDDER_BY_PROFILE)
+
+
 def embedder_name_for(profile: str, configured: str | None) -> str:
     """The configured embedder, else the profile's default."""
-    if configured:
-        return configured
-    try:
-        return DEFAULT_EMBEDDER_BY_PROFILE[profile]
-    except KeyError:
-        valid = ", ".join(sorted(DEFAULT_EMBEDDER_BY_PROFILE))
-        raise InvalidArgument(f"no default embedder for profile {profile!r}; valid profiles: {valid}") from None
+    return _BACKENDS.name_for(profile, configured)
 
 
 def load_embedder(name: str, options: EmbedderOptions) -> TextEmbedder:
-    """Imports and builds the named backend (loads its weights: seconds, not for the event loop)."""
-    try:
-        module_name = EMBEDDERS[name]
-    except KeyError:
-        valid = ", ".join(sorted(EMBEDDERS))
-        raise InvalidArgument(f"unknown embedder {name!r}; valid embedders: {valid}") from None
-    return importlib.import_module(module_name).build(options)
+    """Imports and builds the named embedder (loads weights: seconds, not for the event loop)."""
+    return _BACKENDS.load(name, options)

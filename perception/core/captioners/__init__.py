@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from longwatch.errors import InvalidArgument
+from longwatch.backends import Backends
 from perception.core.captioners.base import Captioner, CaptionerOptions
 
 # name -> module with `build(options) -> Captioner`
@@ -30,22 +28,14 @@ __all__ = [
 ]
 
 
+_BACKENDS: Backends[Captioner] = Backends("captioner", CAPTIONERS, DEFAULT_CAPTIONER_BY_PROFILE)
+
+
 def captioner_name_for(profile: str, configured: str | None) -> str:
     """The configured captioner, else the profile's default."""
-    if configured:
-        return configured
-    try:
-        return DEFAULT_CAPTIONER_BY_PROFILE[profile]
-    except KeyError:
-        valid = ", ".join(sorted(DEFAULT_CAPTIONER_BY_PROFILE))
-        raise InvalidArgument(f"no default captioner for profile {profile!r}; valid profiles: {valid}") from None
+    return _BACKENDS.name_for(profile, configured)
 
 
 def load_captioner(name: str, options: CaptionerOptions) -> Captioner:
-    """Imports and builds the named backend (loads models: seconds, not for the event loop)."""
-    try:
-        module_name = CAPTIONERS[name]
-    except KeyError:
-        valid = ", ".join(sorted(CAPTIONERS))
-        raise InvalidArgument(f"unknown captioner {name!r}; valid captioners: {valid}") from None
-    return importlib.import_module(module_name).build(options)
+    """Imports and builds the named captioner (loads weights: seconds, not for the event loop)."""
+    return _BACKENDS.load(name, options)

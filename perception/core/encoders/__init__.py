@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-
-from longwatch.errors import InvalidArgument
+from longwatch.backends import Backends
 from perception.core.encoders.base import EncoderOptions, VisionEncoder
 
 # name -> module with `build(options) -> VisionEncoder`
@@ -30,22 +28,14 @@ __all__ = [
 ]
 
 
+_BACKENDS: Backends[VisionEncoder] = Backends("encoder", ENCODERS, DEFAULT_ENCODER_BY_PROFILE)
+
+
 def encoder_name_for(profile: str, configured: str | None) -> str:
     """The configured encoder, else the profile's default."""
-    if configured:
-        return configured
-    try:
-        return DEFAULT_ENCODER_BY_PROFILE[profile]
-    except KeyError:
-        valid = ", ".join(sorted(DEFAULT_ENCODER_BY_PROFILE))
-        raise InvalidArgument(f"no default encoder for profile {profile!r}; valid profiles: {valid}") from None
+    return _BACKENDS.name_for(profile, configured)
 
 
 def load_encoder(name: str, options: EncoderOptions) -> VisionEncoder:
-    """Imports and builds the named backend (loads weights: seconds, not for the event loop)."""
-    try:
-        module_name = ENCODERS[name]
-    except KeyError:
-        valid = ", ".join(sorted(ENCODERS))
-        raise InvalidArgument(f"unknown encoder {name!r}; valid encoders: {valid}") from None
-    return importlib.import_module(module_name).build(options)
+    """Imports and builds the named encoder (loads weights: seconds, not for the event loop)."""
+    return _BACKENDS.load(name, options)

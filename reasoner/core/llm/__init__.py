@@ -6,9 +6,7 @@ Each entry is `module:function`, the function taking `LLMOptions` and returning 
 
 from __future__ import annotations
 
-import importlib
-
-from longwatch.errors import InvalidArgument
+from longwatch.backends import Backends
 from reasoner.core.llm.base import LLM, cut_at_stop
 from reasoner.core.types import LLMOptions
 
@@ -29,23 +27,14 @@ DEFAULT_LLM_BY_PROFILE: dict[str, str] = {
 __all__ = ["DEFAULT_LLM_BY_PROFILE", "LLM", "LLMS", "cut_at_stop", "llm_name_for", "load_llm"]
 
 
+_BACKENDS: Backends[LLM] = Backends("LLM backend", LLMS, DEFAULT_LLM_BY_PROFILE)
+
+
 def llm_name_for(profile: str, configured: str | None) -> str:
     """The configured LLM backend, else the profile's default."""
-    if configured:
-        return configured
-    try:
-        return DEFAULT_LLM_BY_PROFILE[profile]
-    except KeyError:
-        valid = ", ".join(sorted(DEFAULT_LLM_BY_PROFILE))
-        raise InvalidArgument(f"no default LLM for profile {profile!r}; valid profiles: {valid}") from None
+    return _BACKENDS.name_for(profile, configured)
 
 
 def load_llm(name: str, options: LLMOptions) -> LLM:
-    """Imports and builds the named backend (loads weights: seconds, not for the event loop)."""
-    try:
-        target = LLMS[name]
-    except KeyError:
-        valid = ", ".join(sorted(LLMS))
-        raise InvalidArgument(f"unknown LLM backend {name!r}; valid backends: {valid}") from None
-    module_name, function_name = target.split(":")
-    return getattr(importlib.import_module(module_name), function_name)(options)
+    """Imports and builds the named LLM backend (loads weights: seconds, not for the event loop)."""
+    return _BACKENDS.load(name, options)
