@@ -242,10 +242,15 @@ def _client_command(
 
 
 def resolve_source(source: str) -> str:
-    """URLs pass unchanged; a local path must exist and is made absolute (perception runs elsewhere)."""
+    """URLs pass unchanged; a local path is made absolute (perception runs in another directory). An absolute
+    path that is not here goes as it is: perception may run in a container or on another host that has it,
+    and says so itself if it has not."""
     if _URL_MARK in source:
         return source
-    path = Path(source).expanduser().resolve()
+    path = Path(source).expanduser()
+    if path.is_absolute() and not path.exists():
+        return str(path)
+    path = path.resolve()
     if not path.exists():
         raise errors.NotFound(f"no such file: {path}; pass a video file or an rtsp(s)://, http(s):// or udp:// URL")
     if path.is_dir():

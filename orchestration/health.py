@@ -1,8 +1,13 @@
-"""Small probes the launcher uses: is a service SERVING, is a port free."""
+"""Small probes the launcher uses: is a service SERVING, is a port free.
+
+Also a health check for containers: `python -m orchestration.health HOST:PORT` exits 0 when the
+server there says SERVING and 1 otherwise (docker compose's `healthcheck`, a Kubernetes exec probe).
+"""
 
 from __future__ import annotations
 
 import socket
+import sys
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -26,8 +31,7 @@ def is_serving(address: str, service_name: str = "") -> bool:
 def is_port_free(host: str, port: int) -> bool:
     """Whether nothing listens on `host:port`.
 
-    gRPC binds with SO_REUSEPORT, so a second server on a taken port starts without complaint and
-    clients reach either one at random; a bind without SO_REUSEPORT is refused while anyone listens.
+    Checked before the services start, so a taken port is named at once rather than in a child's log.
     SO_REUSEADDR keeps connections of a just-stopped server (TIME_WAIT) from counting as "in use".
     """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -44,3 +48,14 @@ def free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or ":" not in argv[0]:
+        print("usage: python -m orchestration.health HOST:PORT", file=sys.stderr)
+        return 2
+    return 0 if is_serving(argv[0]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

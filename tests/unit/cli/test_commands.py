@@ -75,11 +75,19 @@ def test_ingest_passes_urls_unchanged():
     assert fake.perception.added == [("cam", "rtsp://cam.local/live", 0.0)]
 
 
-def test_ingest_of_a_missing_file_says_so_and_sends_nothing(tmp_path, capsys):
+def test_ingest_of_a_missing_relative_path_says_so_and_sends_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     fake = FakeClient()
-    assert cli.main(["ingest", str(tmp_path / "nope.mp4"), "--stream", "s"], connect=fake.connect) == 1
+    assert cli.main(["ingest", "nope.mp4", "--stream", "s"], connect=fake.connect) == 1
     assert capsys.readouterr().err.startswith(f"error: no such file: {tmp_path / 'nope.mp4'}")
     assert fake.perception.added == []
+
+
+def test_ingest_sends_an_absolute_path_that_is_not_here_for_perception_to_judge(tmp_path):
+    """Perception may run in a container that mounts /videos; it answers NOT_FOUND itself if it has no such file."""
+    fake = FakeClient()
+    assert cli.main(["ingest", "/videos/gate.mp4", "--stream", "s"], connect=fake.connect) == 0
+    assert fake.perception.added == [("s", "/videos/gate.mp4", 0.0)]
 
 
 def test_ingest_wait_follows_the_stream_until_finished(tmp_path, capsys):
