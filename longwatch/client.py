@@ -21,7 +21,15 @@ from longwatch.grpc_server import CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
 from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
-from longwatch.settings import DEFAULT_HOST, DEFAULT_MEMORY_PORT, DEFAULT_PERCEPTION_PORT, DEFAULT_REASONER_PORT
+from longwatch.settings import (
+    DEFAULT_HOST,
+    DEFAULT_MEMORY_PORT,
+    DEFAULT_PERCEPTION_PORT,
+    DEFAULT_REASONER_PORT,
+    MEMORY_ADDR_ENV,
+    PERCEPTION_ADDR_ENV,
+    REASONER_ADDR_ENV,
+)
 from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
 
 _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
@@ -33,11 +41,6 @@ _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
     grpc.StatusCode.DEADLINE_EXCEEDED: errors.DeadlineExceeded,
 }
-
-# Env variables that point clients at services not on the default loopback ports.
-PERCEPTION_ADDR_ENV = "LONGWATCH_PERCEPTION_ADDR"
-MEMORY_ADDR_ENV = "LONGWATCH_MEMORY_ADDR"
-REASONER_ADDR_ENV = "LONGWATCH_REASONER_ADDR"
 
 
 def default_address(port: int) -> str:

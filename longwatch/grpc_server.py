@@ -11,16 +11,18 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 import grpc
 import pydantic
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from pydantic import AliasChoices
+from pydantic.fields import FieldInfo
 
 from longwatch import errors
-from longwatch.settings import Profile
+from longwatch.settings import MEMORY_ADDR_ENV, PERCEPTION_ADDR_ENV, REASONER_ADDR_ENV, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +209,27 @@ class ServiceApp(Protocol):
     async def stop(self) -> None: ...
 
 
+def setting_variables(env_prefix: str, fields: Mapping[str, FieldInfo]) -> set[str]:
+    """The env variables a settings model reads: prefix + NAME, or the field's own aliases."""
+    names = set()
+    for name, field in fields.items():
+        alias = field.validation_alias
+        if alias is None:
+            names.add(env_prefix + name.upper())
+        elif isinstance(alias, AliasChoices):
+            names |= {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+        else:
+            names.add(str(alias).upper())
+    return names
+
+
+def unknown_variables(env_prefix: str, fields: Mapping[str, FieldInfo], environ: Mapping[str, str]) -> list[str]:
+    """Variables with the service's prefix that no setting reads: a typo ("..._PORTT") would otherwise be
+    ignored without a word. The clients' address variables share the prefixes and are not settings."""
+    known = setting_variables(env_prefix, fields) | {PERCEPTION_ADDR_ENV, MEMORY_ADDR_ENV, REASONER_ADDR_ENV}
+    return sorted(name for name in environ if name.upper().startswith(env_prefix) and name.upper() not in known)
+
+
 def serve_process(
     description: str, env_prefix: str, load_settings: Callable[[], Any], make_app: Callable[[Any], ServiceApp]
 ) -> None:
@@ -219,6 +242,12 @@ def serve_process(
         logger.error("invalid %s settings (%s*):\n%s", description, env_prefix, exc)
         raise SystemExit(2) from None
     configure_logging(settings.log_level)
+    fields = type(settings).model_fields
+    unknown = unknown_variables(env_prefix, fields, os.environ)
+    if unknown:
+        valid = ", ".join(sorted(name for name in setting_variables(env_prefix, fields) if name.startswith(env_prefix)))
+        logger.error("unknown %s settings: %s; valid: %s", description, ", ".join(unknown), valid)
+        raise SystemExit(2)
     if settings.profile in (Profile.TINY, Profile.CPU):
         # Their models come from PyPI packages or are built locally; a hub lookup could only hang or fail.
         os.environ["HF_HUB_OFFLINE"] = "1"

@@ -21,6 +21,11 @@ DEFAULT_PERCEPTION_PORT = 50061
 DEFAULT_MEMORY_PORT = 50062
 DEFAULT_REASONER_PORT = 50063
 
+# Env variables that point clients at services not on the default loopback ports.
+PERCEPTION_ADDR_ENV = "LONGWATCH_PERCEPTION_ADDR"
+MEMORY_ADDR_ENV = "LONGWATCH_MEMORY_ADDR"
+REASONER_ADDR_ENV = "LONGWATCH_REASONER_ADDR"
+
 
 class Profile(StrEnum):
     """Which family of models the services load (ARCHITECTURE.md §4)."""
