@@ -81,7 +81,7 @@ class StreamStatus:
     position_s: float = 0.0
     duration_s: float = 0.0  # 0 when unknown or live
     lag_s: float = 0.0
-    error: str = ""
+    error: str = ""  # why it failed; for a running live stream, why no frames come now ("reconnecting ...")
     sample_fps: float = 0.0
 
 

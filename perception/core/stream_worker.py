@@ -146,7 +146,7 @@ class StreamWorker:
             position_s=counters.position_s,
             duration_s=self.source.duration_s,
             lag_s=0.0 if is_finished else max(0.0, counters.position_s - counters.written_end_s),
-            error=self._error,
+            error=self._error or self.source.problem,
             sample_fps=self._config.sampler.sample_fps,
         )
 

@@ -126,6 +126,8 @@ def test_a_camera_that_drops_off_is_reconnected_when_it_comes_back(services, vid
 
     before, away, after, viewers = asyncio.run(scenario())
     assert away.state is StreamState.RUNNING, away
+    assert away.error.startswith("reconnecting (attempt "), away  # ListStreams says why no frames come
+    assert after.error == "", after
     assert viewers >= 1 and after.frames_seen > away.frames_seen >= before.frames_seen
     assert after.position_s > away.position_s  # stream time keeps going across the reconnect
     assert "reconnecting in" in services["process"].output()

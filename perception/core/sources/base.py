@@ -37,3 +37,8 @@ class FrameSource(Protocol):
     def last_alive_monotonic(self) -> float:
         """time.monotonic() of the last sign of life (a frame, a reconnect attempt): the watchdog's input."""
         ...
+
+    @property
+    def problem(self) -> str:
+        """Why no frames come now ("reconnecting: connection refused ..."), credentials redacted; "" while they do."""
+        ...

@@ -70,6 +70,10 @@ class FileSource:
     def last_alive_monotonic(self) -> float:
         return self._alive
 
+    @property
+    def problem(self) -> str:
+        return ""  # a file either decodes or fails the stream
+
     def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
         with av.open(str(self._path)) as container:
             stream = first_video_stream(container)

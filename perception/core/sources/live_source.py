@@ -68,10 +68,15 @@ class LiveSource:
         self._opener = opener
         self._origin_monotonic = time.monotonic()
         self._alive = self._origin_monotonic
+        self._problem = ""
 
     @property
     def last_alive_monotonic(self) -> float:
         return self._alive
+
+    @property
+    def problem(self) -> str:
+        return self._problem
 
     def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
         failures = 0
@@ -81,12 +86,15 @@ class LiveSource:
                     failures = 0
                     yield frame
                 reason = f"{self.display} ended"
+            except av.error.ExitError:  # FFmpeg's interrupt: the read timeout fired
+                reason = f"no data from {self.display} for {self._options.read_timeout_s:g} s"
             except (av.error.FFmpegError, OSError) as exc:
                 reason = redact(str(exc), self.location)
             if stop.is_set():
                 return
             failures += 1
             delay_s = min(self._options.retry_initial_s * 2 ** (failures - 1), self._options.retry_max_s)
+            self._problem = f"reconnecting (attempt {failures}, next in {delay_s:.3g} s): {reason}"
             logger.warning(
                 "stream %s: %s; reconnecting in %.3g s (attempt %d)", self.stream_id, reason, delay_s, failures
             )
@@ -107,5 +115,6 @@ class LiveSource:
                     return
                 now = time.monotonic()
                 self._alive = now
+                self._problem = ""
                 time_s = now - self._origin_monotonic
                 yield decoded(frame, time_s, self._options.max_frame_side_px, wall_ms=time.time_ns() // 1_000_000)

@@ -149,6 +149,10 @@ class FakeSource:
     def last_alive_monotonic(self) -> float:
         return self._alive
 
+    @property
+    def problem(self) -> str:
+        return ""
+
     def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
         self.runs += 1
         index = 0

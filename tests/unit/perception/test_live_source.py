@@ -87,3 +87,45 @@ def test_backoff_is_capped(caplog):
         next(source.frames(threading.Event()))
     delays = [float(r.getMessage().split("reconnecting in ")[1].split(" s")[0]) for r in caplog.records]
     assert delays == pytest.approx([0.001, 0.002, 0.004, 0.004, 0.004, 0.004], abs=0.0006)
+
+
+def test_the_problem_says_why_no_frames_come_until_the_next_frame_does():
+    opener = ScriptedOpener(failures=2, frames=2)
+    problems = []
+
+    def watching_opener(url, opts):
+        problems.append(source.problem)  # what ListStreams would show while it connects again
+        return opener(url, opts)
+
+    source = LiveSource("cam", URL, options(), opener=watching_opener)
+    assert source.problem == ""
+    next(source.frames(threading.Event()))
+    assert problems[1].startswith("reconnecting (attempt 1, next in ") and "Connection refused" in problems[1]
+    assert problems[2].startswith("reconnecting (attempt 2,")
+    assert all("hunter2" not in problem for problem in problems)
+    assert source.problem == ""  # a frame came: nothing to report
+
+
+class TimingOutOpener:
+    """Opens, then the read times out the way FFmpeg's interrupt callback ends a read."""
+
+    def __call__(self, url: str, options: SourceOptions):
+        raise av.error.ExitError(-1414092869, "Immediate exit requested")
+
+
+def test_a_read_timeout_is_named_as_such():
+    source = LiveSource("cam", URL, SourceOptions(retry_initial_s=5.0, read_timeout_s=3.0), opener=TimingOutOpener())
+    stop = threading.Event()
+    reader = threading.Thread(target=lambda: list(source.frames(stop)))
+    reader.start()
+    try:
+        for _ in range(200):
+            if source.problem:
+                break
+            threading.Event().wait(0.01)
+    finally:
+        stop.set()
+        reader.join()
+    assert source.problem == (
+        "reconnecting (attempt 1, next in 5 s): no data from rtsp://***@cam.local:554/stream1 for 3 s"
+    )
