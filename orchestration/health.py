@@ -1,13 +1,8 @@
-"""Small probes the launcher uses: is a service SERVING, is a port free.
-
-Also a health check for containers: `python -m orchestration.health HOST:PORT` exits 0 when the
-server there says SERVING and 1 otherwise (docker compose's `healthcheck`, a Kubernetes exec probe).
-"""
+"""Small probes the launcher and `orchestration.healthcheck` use: is a service SERVING, is a port free."""
 
 from __future__ import annotations
 
 import socket
-import sys
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -49,13 +44,3 @@ def free_port(host: str) -> int:
         sock.bind((host, 0))
         return sock.getsockname()[1]
 
-
-def main(argv: list[str]) -> int:
-    if len(argv) != 1 or ":" not in argv[0]:
-        print("usage: python -m orchestration.health HOST:PORT", file=sys.stderr)
-        return 2
-    return 0 if is_serving(argv[0]) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

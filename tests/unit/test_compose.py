@@ -51,7 +51,7 @@ def test_each_container_runs_its_module_and_checks_its_default_port(service):
     spec = load("docker-compose.yml")["services"][service]
     assert spec["command"] == ["python", "-m", module]
     assert (ROOT / module / "__main__.py").exists()
-    assert spec["healthcheck"]["test"] == ["CMD", "python", "-m", "orchestration.health", f"127.0.0.1:{port}"]
+    assert spec["healthcheck"]["test"] == ["CMD", "python", "-m", "orchestration.healthcheck", f"127.0.0.1:{port}"]
     assert spec["ports"] == [f"127.0.0.1:{port}:{port}"]
     assert f"{prefix}HOST" in dockerfile_env()  # listens beyond the container's own loopback
 
