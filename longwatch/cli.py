@@ -30,6 +30,9 @@ from longwatch.settings import (
     DEFAULT_MEMORY_PORT,
     DEFAULT_PERCEPTION_PORT,
     DEFAULT_REASONER_PORT,
+    MEMORY_ADDR_ENV,
+    PERCEPTION_ADDR_ENV,
+    REASONER_ADDR_ENV,
     CommonSettings,
     Profile,
 )
@@ -51,6 +54,9 @@ def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -
         return EXIT_ERROR
     except pydantic.ValidationError as exc:  # a bad LONGWATCH_* variable read for the defaults
         print(f"error: invalid LONGWATCH_* environment variable:\n{exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # a file the command writes (make-sample --out) cannot be written there
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -78,9 +84,9 @@ def _address_flags() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("service addresses (default: where `longwatch up` listens)")
     for name, env, port in (
-        ("perception", "LONGWATCH_PERCEPTION_ADDR", DEFAULT_PERCEPTION_PORT),
-        ("memory", "LONGWATCH_MEMORY_ADDR", DEFAULT_MEMORY_PORT),
-        ("reasoner", "LONGWATCH_REASONER_ADDR", DEFAULT_REASONER_PORT),
+        ("perception", PERCEPTION_ADDR_ENV, DEFAULT_PERCEPTION_PORT),
+        ("memory", MEMORY_ADDR_ENV, DEFAULT_MEMORY_PORT),
+        ("reasoner", REASONER_ADDR_ENV, DEFAULT_REASONER_PORT),
     ):
         group.add_argument(
             f"--{name}", metavar="HOST:PORT", help=f"{name} service address (env {env}; default {DEFAULT_HOST}:{port})"

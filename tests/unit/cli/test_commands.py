@@ -146,3 +146,11 @@ def test_streams_text_lists_counters(capsys):
 @pytest.mark.parametrize(("seconds", "text"), [(0.0, "0:00"), (9.99, "0:09"), (75.2, "1:15"), (3725.0, "62:05")])
 def test_clock(seconds, text):
     assert cli.clock(seconds) == text
+
+
+def test_make_sample_where_it_cannot_write_says_so(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert cli.main(["make-sample", "--out", str(blocker / "sample.mp4")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(blocker) in err and "Traceback" not in err
