@@ -22,13 +22,13 @@ from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
 from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
 from longwatch.settings import (
-    DEFAULT_HOST,
     DEFAULT_MEMORY_PORT,
     DEFAULT_PERCEPTION_PORT,
     DEFAULT_REASONER_PORT,
     MEMORY_ADDR_ENV,
     PERCEPTION_ADDR_ENV,
     REASONER_ADDR_ENV,
+    default_address,
 )
 from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
 
@@ -41,10 +41,6 @@ _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
     grpc.StatusCode.DEADLINE_EXCEEDED: errors.DeadlineExceeded,
 }
-
-
-def default_address(port: int) -> str:
-    return f"{DEFAULT_HOST}:{port}"
 
 
 def error_from_rpc(exc: grpc.aio.AioRpcError, service: str, address: str) -> errors.LongwatchError:

@@ -43,13 +43,19 @@ def default_model_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("longwatch")) / "models"
 
 
+def default_address(port: int) -> str:
+    """Where `longwatch up` puts a service: loopback, its default port."""
+    return f"{DEFAULT_HOST}:{port}"
+
+
 def _shared(name: str) -> AliasChoices:
-    """A field read from `LONGWATCH_<NAME>` whatever the service's prefix is."""
-    return AliasChoices(name, f"LONGWATCH_{name.upper()}")
+    """A field read from `LONGWATCH_<NAME>` whatever the service's prefix is, and never from a bare `<NAME>`:
+    a shell's own PROFILE or LOG_LEVEL is not ours."""
+    return AliasChoices(f"LONGWATCH_{name.upper()}")
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = SettingsConfigDict(env_prefix="LONGWATCH_", extra="forbid", populate_by_name=True, frozen=True)
 
     profile: Profile = Field(Profile.CPU, validation_alias=_shared("profile"), description="model profile")
     data_dir: Path = Field(

@@ -21,7 +21,11 @@ class ClipRecord:
 
     @property
     def clip_id(self) -> str:
-        """Stable id: the same clip written twice is stored once."""
+        """Stable id: the same clip written twice (a resend after a reconnect) is stored once. A live
+        stream's time restarts when it is added again or perception restarts, so its clips are named by
+        their wall-clock start: a later clip at the same stream time is a new clip, not an overwrite."""
+        if self.start_wall_ms:
+            return f"{self.stream_id}@w{self.start_wall_ms:013d}"
         return f"{self.stream_id}@{round(self.start_s * 1000):012d}"
 
     @property

@@ -7,8 +7,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from longwatch.client import MEMORY_ADDR_ENV, default_address
-from longwatch.settings import DEFAULT_MEMORY_PORT, DEFAULT_PERCEPTION_PORT, CommonSettings
+from longwatch.settings import (
+    DEFAULT_MEMORY_PORT,
+    DEFAULT_PERCEPTION_PORT,
+    MEMORY_ADDR_ENV,
+    CommonSettings,
+    default_address,
+)
 
 # Must list the names in perception.core.encoders.ENCODERS and perception.core.captioners.CAPTIONERS
 # (a unit test checks they agree).
@@ -26,8 +31,8 @@ class PerceptionSettings(CommonSettings):
     memory_addr: str = Field(
         default_address(DEFAULT_MEMORY_PORT),
         min_length=1,
-        # The same variable every client reads (the launcher sets it), not a perception-only one.
-        validation_alias=AliasChoices("memory_addr", MEMORY_ADDR_ENV, "LONGWATCH_PERCEPTION_MEMORY_ADDR"),
+        # Its own variable first, else the one every client reads (the launcher sets that one).
+        validation_alias=AliasChoices("LONGWATCH_PERCEPTION_MEMORY_ADDR", MEMORY_ADDR_ENV),
         description="host:port of the memory service",
     )
     max_streams: int = Field(64, ge=1, le=10_000, description="streams watched at once; more are refused")

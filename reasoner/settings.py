@@ -7,8 +7,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from longwatch.client import MEMORY_ADDR_ENV, default_address
-from longwatch.settings import DEFAULT_MEMORY_PORT, DEFAULT_REASONER_PORT, CommonSettings
+from longwatch.settings import (
+    DEFAULT_MEMORY_PORT,
+    DEFAULT_REASONER_PORT,
+    MEMORY_ADDR_ENV,
+    CommonSettings,
+    default_address,
+)
 
 # Must list the names in reasoner.core.llm.LLMS (a unit test checks they agree).
 LLMName = Literal["tiny", "gemma", "transformers", "openai-compatible"]
@@ -24,8 +29,8 @@ class ReasonerSettings(CommonSettings):
     memory_addr: str = Field(
         default_address(DEFAULT_MEMORY_PORT),
         min_length=1,
-        # The same variable every client reads (the launcher sets it), not a reasoner-only one.
-        validation_alias=AliasChoices(MEMORY_ADDR_ENV, "LONGWATCH_REASONER_MEMORY_ADDR"),
+        # Its own variable first, else the one every client reads (the launcher sets that one).
+        validation_alias=AliasChoices("LONGWATCH_REASONER_MEMORY_ADDR", MEMORY_ADDR_ENV),
         description="host:port of the memory service",
     )
     memory_connect_attempts: int = Field(

@@ -47,6 +47,10 @@ def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
         raise InvalidArgument(f"clip.start_s ({clip.start_s}) is after clip.end_s ({clip.end_s})")
     if clip.frame_count < 0:
         raise InvalidArgument(f"clip.frame_count must be >= 0; got {clip.frame_count}")
+    if len(clip.visual_embedding) > limits.max_embedding_dims:
+        raise InvalidArgument(
+            f"clip.visual_embedding has {len(clip.visual_embedding)} values; the limit is {limits.max_embedding_dims}"
+        )
     if clip.visual_embedding and not np.isfinite(np.asarray(clip.visual_embedding, dtype=np.float64)).all():
         raise InvalidArgument("clip.visual_embedding holds NaN or infinite values")
     if len(clip.text) > limits.max_text_chars:

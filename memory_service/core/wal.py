@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from longwatch.errors import ResourceExhausted, Unavailable
+from longwatch.errors import InvalidArgument, ResourceExhausted, Unavailable
 from longwatch.types import ClipRecord
 from memory_service.core.types import WalEntry
 
@@ -147,6 +147,10 @@ class WriteAheadLog:
         if self._fd is None:
             raise Unavailable("the write-ahead log is closed; the memory service is stopping")
         record = _frame(encode_entry(entry))
+        if len(record) - _HEADER.size > MAX_RECORD_BYTES:
+            # Replay would take it for a corrupt length and stop there, losing the records after it.
+            size = len(record)
+            raise InvalidArgument(f"the clip's log record would be {size} bytes; the limit is {MAX_RECORD_BYTES}")
         if self._end.offset > 0 and self._end.offset + len(record) > self._segment_max_bytes:
             self._roll()
         try:

@@ -63,5 +63,15 @@ def test_answer_round_trip():
 
 
 def test_clip_id_is_stable_and_text_joins_caption_and_ocr():
-    assert CLIP.clip_id == "gate@000000021000"
+    from_a_file = ClipRecord("gate", 21.0, 24.0, "", ())  # no wall clock: named by stream time
+    assert from_a_file.clip_id == "gate@000000021000"
+    assert CLIP.clip_id == "gate@w1700000000000"  # live: named by its wall-clock start
     assert CLIP.text == "on-screen text seen. text on screen: ALARM CODE 7315"
+
+
+def test_a_live_clip_is_named_by_its_wall_clock_start():
+    """A live stream's time restarts when it is added again: a new clip at 0:21 must not overwrite the old one."""
+    first = ClipRecord("gate", 21.0, 24.0, "", ("EXIT 42",), start_wall_ms=1_700_000_021_000)
+    again = ClipRecord("gate", 21.0, 24.0, "", ("EXIT 42",), start_wall_ms=1_700_000_900_000)
+    assert first.clip_id == "gate@w1700000021000"
+    assert first.clip_id != again.clip_id

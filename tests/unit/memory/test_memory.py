@@ -34,6 +34,7 @@ async def started(factory: MemoryFactory, **options) -> Memory:
         {"start_s": math.inf, "end_s": math.inf},
         {"frame_count": -2},
         {"visual_embedding": (0.5, math.nan)},
+        {"visual_embedding": (0.1,) * 5000},  # over the 4096 values any vision model gives
         {"caption": "x" * 2000},  # over the 1000-character limit the factory sets
     ],
 )

@@ -146,3 +146,19 @@ def test_append_after_close_is_refused(tmp_path):
     wal.close()
     with pytest.raises(Unavailable):
         wal.append(entry(0))
+
+
+def test_a_record_too_long_to_replay_is_refused_and_the_log_keeps_the_others(tmp_path, monkeypatch):
+    """Replay stops at a record longer than the limit (it reads as a corrupt length), so none may be written."""
+    import memory_service.core.wal as wal_module
+    from longwatch.errors import InvalidArgument
+
+    monkeypatch.setattr(wal_module, "MAX_RECORD_BYTES", 1024)
+    wal = WriteAheadLog(tmp_path, 1 << 20)
+    wal.open()
+    wal.append(entry(1))
+    huge = WalEntry(clip=ClipRecord("gate", 0.0, 1.0, "x" * 2000), embedding=entry(0).embedding)
+    with pytest.raises(InvalidArgument, match="limit is 1024"):
+        wal.append(huge)
+    wal.append(entry(2))
+    assert clips(WriteAheadLog(tmp_path, 1 << 20).open()) == clips([entry(1), entry(2)])
