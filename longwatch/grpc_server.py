@@ -255,6 +255,6 @@ def serve_process(
     app = make_app(settings)
     try:
         asyncio.run(run_until_signalled(app.start, app.stop))
-    except errors.LongwatchError as exc:
+    except (errors.LongwatchError, OSError) as exc:  # OSError: a data dir, model cache or port it cannot use
         logger.error("%s cannot start: %s", description, exc)
         raise SystemExit(1) from None

@@ -30,6 +30,10 @@ def prepared(cache_root: Path, name: str, build: Callable[[Path], None]) -> Path
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (target / _COMPLETE_MARKER).exists():
             return target
+        # Holding the lock, no one else is building: staging left here was a build killed mid-way (SIGKILL).
+        for stale in cache_root.glob(f".{name}.*"):
+            if stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
         logger.info("preparing model %s in %s (once per model cache)", name, cache_root)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache_root))
         try:

@@ -91,6 +91,9 @@ class Reasoner:
             )
         if deadline_ms < 0:
             raise InvalidArgument(f"deadline_ms is {deadline_ms}; give a positive time budget, or 0 for the default")
+        if deadline_ms > self._limits.max_deadline_ms:
+            most = self._limits.max_deadline_ms
+            raise InvalidArgument(f"deadline_ms is {deadline_ms}; give at most {most} (an hour), or 0 for the default")
         ids = tuple(dict.fromkeys(stream_ids))
         if any(not stream_id.strip() for stream_id in ids):
             raise InvalidArgument("stream_ids contains an empty id; name streams, or pass none to ask about all")

@@ -96,6 +96,7 @@ class ReasonerLimits:
     """What one question may ask and get (from ReasonerSettings)."""
 
     default_deadline_ms: int = 20_000  # when a request leaves deadline_ms at 0
+    max_deadline_ms: int = 3_600_000  # an hour: past gRPC's own timeout range, a deadline means nothing
     max_evidence: int = 5  # evidence items returned with an answer
     search_k: int = 10  # hits asked of memory per question
     max_question_chars: int = 2000

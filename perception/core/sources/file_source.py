@@ -46,10 +46,18 @@ def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSo
     path = Path(location)
     if not path.is_absolute():
         raise InvalidArgument(f"{location!r} is a relative path; pass an absolute path to a video file")
-    if not path.exists():
-        raise NotFound(f"no such file: {path} — pass an absolute path to a video file")
-    if path.is_dir():
-        raise InvalidArgument(f"{path} is a directory; pass an absolute path to a video file")
+    try:
+        if not path.exists():
+            raise NotFound(f"no such file: {path} — pass an absolute path to a video file")
+        if path.is_dir():
+            raise InvalidArgument(f"{path} is a directory; pass an absolute path to a video file")
+        # A FIFO or a device would block the open forever; a camera is added by its URL.
+        if not path.is_file():
+            raise InvalidArgument(f"{path} is not a regular file; pass a video file, or a live source by its URL")
+        with path.open("rb"):
+            pass
+    except PermissionError:
+        raise InvalidArgument(f"perception may not read {path}; make it readable by the perception service") from None
     return FileSource(path, _probe_duration_s(path), options)
 
 

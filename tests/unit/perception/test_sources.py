@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -91,3 +92,10 @@ def test_stop_ends_a_file_early(tmp_path):
         seen += 1
         stop.set()
     assert seen == 1
+
+
+def test_a_fifo_is_refused_rather_than_blocking_the_open(tmp_path):
+    fifo = tmp_path / "camera.pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidArgument, match=f"{fifo} is not a regular file"):
+        open_source("s", str(fifo), OPTIONS)

@@ -68,6 +68,13 @@ async def test_negative_deadline_is_invalid():
     assert retriever.searches == []
 
 
+async def test_a_deadline_past_an_hour_is_invalid():
+    reasoner, _, retriever = make()
+    with pytest.raises(InvalidArgument, match="at most 3600000"):
+        await reasoner.ask("What was the plate?", deadline_ms=9_300_000_000_000)
+    assert retriever.searches == []
+
+
 async def test_zero_deadline_means_the_default():
     clock = FakeClock()
     reasoner, _, retriever = make(clock=clock, default_deadline_ms=7000)
