@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -31,8 +32,10 @@ def prepared(cache_root: Path, name: str, build: Callable[[Path], None]) -> Path
         if (target / _COMPLETE_MARKER).exists():
             return target
         # Holding the lock, no one else is building: staging left here was a build killed mid-way (SIGKILL).
-        for stale in cache_root.glob(f".{name}.*"):
-            if stale.is_dir():
+        # (Only this name's: mkdtemp adds 8 characters, so ".gemma.v2.xxxxxxxx" is not ".gemma."'s.)
+        staging_name = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}")
+        for stale in cache_root.iterdir():
+            if stale.is_dir() and staging_name.fullmatch(stale.name):
                 shutil.rmtree(stale, ignore_errors=True)
         logger.info("preparing model %s in %s (once per model cache)", name, cache_root)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=cache_root))

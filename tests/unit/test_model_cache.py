@@ -34,10 +34,12 @@ def test_failed_build_leaves_nothing_and_is_retried(tmp_path):
 
 
 def test_a_build_killed_mid_way_is_cleaned_up_by_the_next(tmp_path):
-    killed = tmp_path / ".gemma.abc123"  # what a SIGKILLed build leaves: a staging directory, no marker
+    killed = tmp_path / ".gemma.abc123_x"  # what a SIGKILLed build leaves: a staging directory, no marker
     killed.mkdir()
+    other = tmp_path / ".gemma.v2.abc123_x"  # another model's build, maybe in progress: not ours to remove
+    other.mkdir()
     (killed / "weights.bin").write_bytes(b"half a model")
     prepared(tmp_path, "gemma", lambda directory: (directory / "weights.bin").write_bytes(b"model"))
-    assert not killed.exists()
+    assert not killed.exists() and other.exists()
     assert (tmp_path / "gemma" / "weights.bin").read_bytes() == b"model"
     assert (tmp_path / ".gemma.lock").exists()  # the lock file is not a staging directory
