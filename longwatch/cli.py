@@ -36,6 +36,7 @@ from longwatch.settings import (
     CommonSettings,
     Profile,
 )
+from longwatch.times import format_range_s, format_time_s
 from longwatch.types import Answer, StreamState, StreamStatus, StreamSummary
 
 Connect = Callable[..., Any]  # LongwatchClient.connect, or a fake of it in tests
@@ -332,16 +333,6 @@ def answer_to_json(answer: Answer, latency_ms: float) -> dict[str, object]:
     }
 
 
-def clock(seconds: float) -> str:
-    """Stream time as m:ss (minutes keep counting past 59)."""
-    whole = max(0, int(seconds))
-    return f"{whole // 60}:{whole % 60:02d}"
-
-
-def time_range(start_s: float, end_s: float) -> str:
-    return f"{clock(start_s)}-{clock(end_s)}"
-
-
 def format_answer(answer: Answer, latency_ms: float) -> str:
     lines = [answer.answer or "(no answer)", "", f"confidence {answer.confidence:.2f}, {latency_ms:.0f} ms"]
     if not answer.evidence:
@@ -349,7 +340,8 @@ def format_answer(answer: Answer, latency_ms: float) -> str:
     else:
         lines.append("evidence:")
         for rank, item in enumerate(answer.evidence, start=1):
-            lines.append(f"  {rank}. {item.stream_id} {time_range(item.start_s, item.end_s)}  {_one_line(item.text)}")
+            when = format_range_s(item.start_s, item.end_s)
+            lines.append(f"  {rank}. {item.stream_id} {when}  {_one_line(item.text)}")
     return "\n".join(lines)
 
 
@@ -375,7 +367,7 @@ def format_streams(watched: Sequence[StreamStatus], held: Sequence[StreamSummary
                      f"{'DROPPED':>7} {'CLIPS':>6} {'LAG':>6}")
         for s in watched:
             lines.append(
-                f"  {s.stream_id:<20} {s.state.value:<9} {clock(s.position_s):>9} {s.frames_seen:>7} "
+                f"  {s.stream_id:<20} {s.state.value:<9} {format_time_s(s.position_s):>9} {s.frames_seen:>7} "
                 f"{s.frames_encoded:>7} {s.frames_reused:>7} {s.frames_dropped:>7} {s.clips_written:>6} "
                 f"{s.lag_s:>5.1f}s"
             )
@@ -386,7 +378,7 @@ def format_streams(watched: Sequence[StreamStatus], held: Sequence[StreamSummary
         lines.append("  (no streams)")
     else:
         lines.append(f"  {'STREAM':<20} {'CLIPS':>6}  SPAN")
-        lines.extend(f"  {m.stream_id:<20} {m.clip_count:>6}  {time_range(m.first_s, m.last_s)}" for m in held)
+        lines.extend(f"  {m.stream_id:<20} {m.clip_count:>6}  {format_range_s(m.first_s, m.last_s)}" for m in held)
     return "\n".join(lines)
 
 

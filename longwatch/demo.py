@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from longwatch import errors
-from longwatch.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished, time_range
+from longwatch.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished
 from longwatch.client import LongwatchClient
 from longwatch.progress import wait_until_final
 from longwatch.sample import Event, make_sample
+from longwatch.times import format_range_s
 from longwatch.types import Answer, StreamState
 from orchestration.health import free_port
 from orchestration.launcher import SERVICES, LaunchConfig, Launcher, LaunchError, Terminated, sigterm_raises
@@ -122,13 +123,13 @@ async def _ask_sample(addresses: dict[str, str], root: Path) -> list[EventResult
 
 def format_result(number: int, total: int, result: EventResult) -> str:
     event, answer = result.event, result.answer
-    evidence = ", ".join(time_range(item.start_s, item.end_s) for item in answer.evidence[:3]) or "none"
+    evidence = ", ".join(format_range_s(item.start_s, item.end_s) for item in answer.evidence[:3]) or "none"
     return "\n".join(
         [
             f"\n[{number}/{total}] {event.question}",
             f"  answer:       {answer.answer or '(no answer)'} (confidence {answer.confidence:.2f})",
             f"  evidence:     {evidence}",
-            f"  ground truth: {time_range(event.start_s, event.end_s)}, expected answer {event.answer!r}",
+            f"  ground truth: {format_range_s(event.start_s, event.end_s)}, expected answer {event.answer!r}",
             f"  top evidence inside the event: {'yes' if result.is_hit else 'NO'}",
             *([] if result.is_time_question else [f"  answer says it: {'yes' if result.says_expected_text else 'no'}"]),
         ]

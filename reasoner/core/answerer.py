@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from longwatch.times import format_range_s
 from longwatch.types import SearchHit
 from reasoner import metrics
 from reasoner.core.evidence_text import (
@@ -33,7 +34,7 @@ from reasoner.core.evidence_text import (
     strip_question_words,
 )
 from reasoner.core.llm.base import LLM
-from reasoner.core.prompting import ANSWER_STOP, build_prompt, format_range_s, is_when_question
+from reasoner.core.prompting import ANSWER_STOP, build_prompt, is_when_question
 from reasoner.core.types import AnswerLimits, AnswerMethod, Budget, Candidate, Reply
 
 logger = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ def test_ask_text_shows_answer_confidence_and_evidence_as_minutes_and_seconds(ca
     out = capsys.readouterr().out
     assert out.startswith("The alarm code was 7315.")
     assert "confidence 0.82" in out
-    assert "1. gate 0:21-0:26" in out
+    assert "1. gate 0:21-0:27" in out  # 21.0-26.5 s: the range is rounded out to cover the clip
     assert "2. dock 1:15-1:20" in out
 
 
@@ -141,11 +141,6 @@ def test_streams_text_lists_counters(capsys):
     out = capsys.readouterr().out
     assert "gate" in out and "running" in out
     assert "memory:\n  (no streams)" in out
-
-
-@pytest.mark.parametrize(("seconds", "text"), [(0.0, "0:00"), (9.99, "0:09"), (75.2, "1:15"), (3725.0, "62:05")])
-def test_clock(seconds, text):
-    assert cli.clock(seconds) == text
 
 
 def test_make_sample_where_it_cannot_write_says_so(tmp_path, capsys):
