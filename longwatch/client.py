@@ -1,6 +1,6 @@
 """The client SDK: async clients for the three services, speaking domain types.
 
-    async with LongwatchClient.from_env() as lw:
+    async with LongwatchClient.connect() as lw:
         await lw.perception.add_stream("gate", "/videos/gate.mp4")
         answer = await lw.reasoner.ask("What was the plate of the red car?")
 

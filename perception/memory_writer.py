@@ -25,6 +25,9 @@ from perception import metrics
 
 logger = logging.getLogger(__name__)
 
+# Seconds to read acknowledgements still buffered when the clip stream ends under a write.
+_ACK_DRAIN_S = 5.0
+
 
 @dataclass
 class _Pending:
@@ -130,12 +133,18 @@ class MemoryWriter:
         sender = asyncio.create_task(self._send(call))
         reader = asyncio.create_task(self._read(call))
         try:
-            done, _ = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if sender.done() and not reader.done():
+                # The call ended under a write; acknowledgements memory sent before it ended are still
+                # buffered. Read them, or `_refuse_oldest` would blame a clip memory stored.
+                await asyncio.wait({reader}, timeout=_ACK_DRAIN_S)
         finally:
             sender.cancel()
             reader.cancel()
             call.cancel()
-        for task in done:
+        for task in (reader, sender):  # the reader sees the call's own status
+            if not task.done() or task.cancelled():
+                continue
             error = task.exception()
             if isinstance(error, grpc.aio.AioRpcError):
                 raise _SessionEnded(error.code(), error.details() or "")

@@ -118,10 +118,11 @@ class Reasoner:
             await asyncio.wait_for(self._llm_turn.acquire(), timeout=max(budget.remaining_s(), 0.0))
         except TimeoutError:
             return self._answerer.answer_without_llm(question, hits)
-        try:
-            return await asyncio.to_thread(self._answerer.answer, question, hits, budget)
-        finally:
-            self._llm_turn.release()
+        # The turn passes on when the LLM thread ends, not when this call does: a cancelled Ask (the client
+        # left) cannot stop the thread, and the next question must not queue behind it unknowingly.
+        work = asyncio.ensure_future(asyncio.to_thread(self._answerer.answer, question, hits, budget))
+        work.add_done_callback(lambda _: self._llm_turn.release())
+        return await asyncio.shield(work)
 
     def _evidence(self, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
         return tuple(

@@ -173,3 +173,17 @@ async def test_deadline_spent_before_memory_answers():
     reasoner, _, _ = make(retriever=SlowStreams(hits=list(HITS)), clock=clock)
     with pytest.raises(DeadlineExceeded, match="deadline_ms"):
         await reasoner.ask("What was the plate?", stream_ids=["gate"], deadline_ms=1000)
+
+
+async def test_a_cancelled_question_keeps_the_llm_until_its_thread_ends():
+    llm = FakeLLM(generation="wrong", sleep_s=0.5)
+    reasoner, _, _ = make(llm=llm)
+    left = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
+    while not llm.calls:  # the first question's LLM thread is running
+        await asyncio.sleep(0.01)
+    left.cancel()  # the client went away; the thread cannot be stopped
+    with pytest.raises(asyncio.CancelledError):
+        await left
+    quick = await reasoner.ask("What did the van do?", deadline_ms=50)
+    assert quick.answer == "a van parks"  # answered from the evidence: the LLM was still busy
+    assert llm.steps() in (["generate"], ["generate", "score"])  # the first question's steps, none of the second's
