@@ -224,6 +224,7 @@ def _cmd_demo(args: argparse.Namespace, connect: Connect) -> int:
         profile=args.profile or settings.profile.value,
         model_cache=args.model_cache or settings.model_cache,
         keep=args.keep,
+        log_level=settings.log_level,
     )
 
 

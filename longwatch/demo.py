@@ -62,7 +62,9 @@ def top_evidence_overlaps(answer: Answer, event: Event) -> bool:
     return top.start_s < event.end_s and top.end_s >= event.start_s
 
 
-def run_demo(*, data_dir: Path | None, profile: str, model_cache: Path, keep: bool) -> int:
+def run_demo(
+    *, data_dir: Path | None, profile: str, model_cache: Path, keep: bool, log_level: str = "INFO"
+) -> int:
     """Runs the demo end to end and returns the exit status; every service is stopped before it returns."""
     started = time.monotonic()
     is_temporary = data_dir is None
@@ -71,6 +73,7 @@ def run_demo(*, data_dir: Path | None, profile: str, model_cache: Path, keep: bo
         data_dir=root,
         profile=profile,
         model_cache=model_cache,
+        log_level=log_level,
         ports={name: free_port("127.0.0.1") for name in SERVICES},
     )
     print(f"longwatch demo: profile {profile}, data in {root}, models in {model_cache}", flush=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from longwatch.settings import (
@@ -113,3 +113,17 @@ class PerceptionSettings(CommonSettings):
     # Memory writer.
     memory_retry_initial_s: float = Field(0.5, gt=0, le=600, description="first delay before reconnecting to memory")
     memory_retry_max_s: float = Field(10.0, gt=0, le=3600, description="longest delay between reconnects to memory")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PerceptionSettings:
+        if self.sample_fps > self.max_sample_fps:
+            raise ValueError(f"sample_fps ({self.sample_fps}) is above max_sample_fps ({self.max_sample_fps})")
+        # The watchdog counts a retry as a sign of life, so it must outwait the longest silence a healthy
+        # source has: a connect, a read, or a back-off delay. Shorter, it would restart decoders that work.
+        longest_quiet_s = max(self.live_open_timeout_s, self.live_read_timeout_s, self.live_retry_max_s)
+        if self.watchdog_stall_s <= longest_quiet_s:
+            raise ValueError(
+                f"watchdog_stall_s ({self.watchdog_stall_s}) must exceed live_open_timeout_s, live_read_timeout_s "
+                f"and live_retry_max_s (the longest is {longest_quiet_s})"
+            )
+        return self

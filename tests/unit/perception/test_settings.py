@@ -86,3 +86,18 @@ def test_unknown_captioner_lists_the_valid_ones():
         PerceptionSettings(captioner="whisper")
     with pytest.raises(InvalidArgument, match="ocr, vlm"):
         load_captioner("whisper", CaptionerOptions())
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LONGWATCH_PERCEPTION_SAMPLE_FPS": "50"}, "above max_sample_fps"),
+        ({"LONGWATCH_PERCEPTION_WATCHDOG_STALL_S": "20"}, "watchdog_stall_s .* must exceed"),
+        ({"LONGWATCH_PERCEPTION_LIVE_READ_TIMEOUT_S": "90"}, "the longest is 90"),
+    ],
+)
+def test_settings_that_contradict_each_other_are_refused(monkeypatch, env, message):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(pydantic.ValidationError, match=message):
+        PerceptionSettings()
