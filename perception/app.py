@@ -9,10 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from longwatch.grpc_server import ServiceServer, serve_process, start_metrics_endpoint
-from longwatch.models import tiny_vision
-from longwatch.models.cache import prepared
 from longwatch.perception.v1 import perception_pb2_grpc
-from longwatch.settings import Profile
 from perception.core.captioners import CaptionerOptions, captioner_name_for, load_captioner
 from perception.core.compute import Compute
 from perception.core.encoders import EncoderOptions, encoder_name_for, load_encoder
@@ -84,30 +81,24 @@ class PerceptionApp:
 
     def _load_encoder(self, name: str):
         settings = self.settings
-        model = settings.encoder_model
-        if name == "hf-clip" and settings.profile is Profile.TINY:
-            model = self._tiny_model(tiny_vision.TINY_CLIP_NAME, tiny_vision.build_clip)
-        return load_encoder(name, EncoderOptions(model=model, device=settings.encoder_device))
+        options = EncoderOptions(
+            model=settings.encoder_model, device=settings.encoder_device, model_cache=Path(settings.model_cache)
+        )
+        return load_encoder(name, options)
 
     def _load_captioner(self, name: str):
         settings = self.settings
-        model = settings.captioner_model
-        if name == "vlm" and settings.profile is Profile.TINY:
-            model = self._tiny_model(tiny_vision.TINY_VLM_NAME, tiny_vision.build_vlm)
         options = CaptionerOptions(
-            model=model,
+            model=settings.captioner_model,
             device=settings.captioner_device,
             min_confidence=settings.ocr_min_confidence,
             min_side_px=settings.ocr_min_side_px,
             prompt=settings.vlm_prompt,
             max_frames=settings.vlm_max_frames,
             max_new_tokens=settings.vlm_max_new_tokens,
+            model_cache=Path(settings.model_cache),
         )
         return load_captioner(name, options)
-
-    def _tiny_model(self, name: str, build) -> str:
-        """The tiny profile's random models are built into the model cache once, and loaded from there."""
-        return str(prepared(Path(self.settings.model_cache), name, build))
 
     # Streams -----------------------------------------------------------------------------------
 

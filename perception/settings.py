@@ -17,8 +17,8 @@ from longwatch.settings import (
 
 # Must list the names in perception.core.encoders.ENCODERS and perception.core.captioners.CAPTIONERS
 # (a unit test checks they agree).
-EncoderName = Literal["pixel-stats", "hf-clip"]
-CaptionerName = Literal["ocr", "vlm"]
+EncoderName = Literal["pixel-stats", "hf-clip", "tiny-clip"]
+CaptionerName = Literal["ocr", "vlm", "tiny-vlm"]
 
 
 class PerceptionSettings(CommonSettings):

@@ -9,11 +9,12 @@ from perception.core.captioners.base import Captioner, CaptionerOptions
 CAPTIONERS: dict[str, str] = {
     "ocr": "perception.core.captioners.ocr",
     "vlm": "perception.core.captioners.vlm",
+    "tiny-vlm": "perception.core.captioners.vlm:build_tiny",
 }
 
 # profile name -> captioner used when the settings name none
 DEFAULT_CAPTIONER_BY_PROFILE: dict[str, str] = {
-    "tiny": "vlm",
+    "tiny": "tiny-vlm",
     "cpu": "ocr",
     "gpu": "vlm",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +23,7 @@ class CaptionerOptions:
     prompt: str = "Describe what happens in these frames in one sentence, and read any text on screen."
     max_frames: int = 4  # vlm: distinct frames of a clip shown to the model
     max_new_tokens: int = 48  # vlm: tokens generated per caption
+    model_cache: Path = Path()  # where locally built models (the tiny profile's) are prepared once
 
 
 class Captioner(Protocol):

@@ -6,6 +6,7 @@ captions, real code path); the gpu profile a real model id or path.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 
@@ -67,3 +68,12 @@ class VlmCaptioner:
 
 def build(options: CaptionerOptions) -> VlmCaptioner:
     return VlmCaptioner(options)
+
+
+def build_tiny(options: CaptionerOptions) -> VlmCaptioner:
+    """tiny profile: a seeded random-weight Idefics3 (SmolVLM's architecture), built once into the model cache."""
+    from longwatch.models import tiny_vision
+    from longwatch.models.cache import prepared
+
+    directory = prepared(options.model_cache, tiny_vision.TINY_VLM_NAME, tiny_vision.build_vlm)
+    return VlmCaptioner(dataclasses.replace(options, model=str(directory)))

@@ -9,11 +9,12 @@ from perception.core.encoders.base import EncoderOptions, VisionEncoder
 ENCODERS: dict[str, str] = {
     "pixel-stats": "perception.core.encoders.pixel_stats",
     "hf-clip": "perception.core.encoders.hf_clip",
+    "tiny-clip": "perception.core.encoders.hf_clip:build_tiny",
 }
 
 # profile name -> encoder used when the settings name none
 DEFAULT_ENCODER_BY_PROFILE: dict[str, str] = {
-    "tiny": "hf-clip",
+    "tiny": "tiny-clip",
     "cpu": "pixel-stats",
     "gpu": "hf-clip",
 }

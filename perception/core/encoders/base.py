@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -14,6 +15,7 @@ class EncoderOptions:
     model: str = ""  # Hugging Face id or local path, for backends with weights
     device: str | None = None  # torch device; None = CUDA when available
     batch_size: int = 16  # frames per forward pass
+    model_cache: Path = Path()  # where locally built models (the tiny profile's) are prepared once
 
 
 class VisionEncoder(Protocol):

@@ -56,3 +56,12 @@ class HFImageEncoder:
 
 def build(options: EncoderOptions) -> HFImageEncoder:
     return HFImageEncoder(options.model, options.device, options.batch_size)
+
+
+def build_tiny(options: EncoderOptions) -> HFImageEncoder:
+    """tiny profile: a seeded random-weight CLIP vision tower, built once into the model cache."""
+    from longwatch.models import tiny_vision
+    from longwatch.models.cache import prepared
+
+    directory = prepared(options.model_cache, tiny_vision.TINY_CLIP_NAME, tiny_vision.build_clip)
+    return HFImageEncoder(str(directory), options.device, options.batch_size)

@@ -39,12 +39,11 @@ def test_tiny_vlm_captions_a_clip(model_cache):
     assert captioner.caption([], []) == ""
 
 
-def test_the_tiny_profile_models_warm_up_together(model_cache):
-    encoder = load_encoder(
-        "hf-clip", EncoderOptions(model=str(prepared(model_cache, tiny_vision.TINY_CLIP_NAME, tiny_vision.build_clip)))
-    )
-    vlm_path = prepared(model_cache, tiny_vision.TINY_VLM_NAME, tiny_vision.build_vlm)
-    compute = Compute(encoder, load_captioner("vlm", CaptionerOptions(model=str(vlm_path), max_new_tokens=4)))
+def test_the_tiny_profile_backends_build_their_models_into_the_cache_and_warm_up(model_cache):
+    encoder = load_encoder("tiny-clip", EncoderOptions(model_cache=model_cache))
+    captioner = load_captioner("tiny-vlm", CaptionerOptions(model_cache=model_cache, max_new_tokens=4))
+    assert (model_cache / tiny_vision.TINY_CLIP_NAME).is_dir() and (model_cache / tiny_vision.TINY_VLM_NAME).is_dir()
+    compute = Compute(encoder, captioner)
     try:
         compute.warm_up()
     finally:

@@ -36,4 +36,4 @@ def test_unknown_encoder_lists_the_valid_ones():
     with pytest.raises(InvalidArgument, match="hf-clip, pixel-stats"):
         load_encoder("resnet", EncoderOptions())
     assert encoder_name_for("cpu", None) == "pixel-stats"
-    assert set(ENCODERS) == {"pixel-stats", "hf-clip"}
+    assert set(ENCODERS) == {"pixel-stats", "hf-clip", "tiny-clip"}

@@ -74,7 +74,7 @@ def test_settings_names_and_the_tables_agree():
 
 @pytest.mark.parametrize(
     ("profile", "encoder", "captioner"),
-    [("tiny", "hf-clip", "vlm"), ("cpu", "pixel-stats", "ocr"), ("gpu", "hf-clip", "vlm")],
+    [("tiny", "tiny-clip", "tiny-vlm"), ("cpu", "pixel-stats", "ocr"), ("gpu", "hf-clip", "vlm")],
 )
 def test_each_profile_has_defaults(profile, encoder, captioner):
     assert (encoder_name_for(profile, None), captioner_name_for(profile, None)) == (encoder, captioner)
@@ -84,7 +84,7 @@ def test_each_profile_has_defaults(profile, encoder, captioner):
 def test_unknown_captioner_lists_the_valid_ones():
     with pytest.raises(pydantic.ValidationError, match="ocr"):
         PerceptionSettings(captioner="whisper")
-    with pytest.raises(InvalidArgument, match="ocr, vlm"):
+    with pytest.raises(InvalidArgument, match="ocr, tiny-vlm, vlm"):
         load_captioner("whisper", CaptionerOptions())
 
 
