@@ -11,18 +11,16 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 import grpc
 import pydantic
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from pydantic import AliasChoices
-from pydantic.fields import FieldInfo
 
 from longwatch import errors
-from longwatch.settings import MEMORY_ADDR_ENV, PERCEPTION_ADDR_ENV, REASONER_ADDR_ENV, Profile
+from longwatch.settings import Profile, setting_variables, unknown_variables
 
 logger = logging.getLogger(__name__)
 
@@ -207,27 +205,6 @@ class ServiceApp(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-def setting_variables(env_prefix: str, fields: Mapping[str, FieldInfo]) -> set[str]:
-    """The env variables a settings model reads: prefix + NAME, or the field's own aliases."""
-    names = set()
-    for name, field in fields.items():
-        alias = field.validation_alias
-        if alias is None:
-            names.add(env_prefix + name.upper())
-        elif isinstance(alias, AliasChoices):
-            names |= {choice.upper() for choice in alias.choices if isinstance(choice, str)}
-        else:
-            names.add(str(alias).upper())
-    return names
-
-
-def unknown_variables(env_prefix: str, fields: Mapping[str, FieldInfo], environ: Mapping[str, str]) -> list[str]:
-    """Variables with the service's prefix that no setting reads: a typo ("..._PORTT") would otherwise be
-    ignored without a word. The clients' address variables share the prefixes and are not settings."""
-    known = setting_variables(env_prefix, fields) | {PERCEPTION_ADDR_ENV, MEMORY_ADDR_ENV, REASONER_ADDR_ENV}
-    return sorted(name for name in environ if name.upper().startswith(env_prefix) and name.upper() not in known)
 
 
 def serve_process(

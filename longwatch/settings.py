@@ -8,11 +8,13 @@ fields here are read without the prefix (`LONGWATCH_PROFILE`, `LONGWATCH_DATA_DI
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 
 import platformdirs
 from pydantic import AliasChoices, Field
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOST = "127.0.0.1"
@@ -71,3 +73,24 @@ class CommonSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_shared("log_level"), pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     host: str = Field(DEFAULT_HOST, description="interface to listen on")
     drain_s: float = Field(5.0, ge=0, le=300, description="seconds in-flight calls get to finish on SIGTERM")
+
+
+def setting_variables(env_prefix: str, fields: Mapping[str, FieldInfo]) -> set[str]:
+    """The env variables a settings model reads: prefix + NAME, or the field's own aliases."""
+    names = set()
+    for name, field in fields.items():
+        alias = field.validation_alias
+        if alias is None:
+            names.add(env_prefix + name.upper())
+        elif isinstance(alias, AliasChoices):
+            names |= {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+        else:
+            names.add(str(alias).upper())
+    return names
+
+
+def unknown_variables(env_prefix: str, fields: Mapping[str, FieldInfo], environ: Mapping[str, str]) -> list[str]:
+    """Variables with the service's prefix that no setting reads: a typo ("..._PORTT") would otherwise be
+    ignored without a word. The clients' address variables share the prefixes and are not settings."""
+    known = setting_variables(env_prefix, fields) | {PERCEPTION_ADDR_ENV, MEMORY_ADDR_ENV, REASONER_ADDR_ENV}
+    return sorted(name for name in environ if name.upper().startswith(env_prefix) and name.upper() not in known)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from longwatch.grpc_server import setting_variables
+from longwatch.settings import setting_variables
 from memory_service.settings import MemorySettings
 from perception.settings import PerceptionSettings
 from reasoner.settings import ReasonerSettings

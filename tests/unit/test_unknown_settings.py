@@ -1,6 +1,6 @@
 """A service refuses to start on a variable with its prefix that no setting reads (a typo would be ignored)."""
 
-from longwatch.grpc_server import setting_variables, unknown_variables
+from longwatch.settings import setting_variables, unknown_variables
 from memory_service.settings import MemorySettings
 from perception.settings import PerceptionSettings
 
