@@ -10,6 +10,7 @@ exits before it serves, or does not serve in time, the error shows the end of it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -17,8 +18,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -105,3 +107,22 @@ def start_service(module: str, env: Mapping[str, str], port: int, ready_timeout_
         time.sleep(_POLL_S)
     handle.kill()
     raise RuntimeError(f"{module} did not serve within {ready_timeout_s} s:\n{handle.output()}")
+
+
+@contextlib.contextmanager
+def memory_and_perception(
+    data_dir: Path, ready_timeout_s: float, perception_env: Mapping[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Memory (tiny profile: its exact-term search is what perception checks use) and perception (cpu
+    profile: real PyAV, pixel statistics and RapidOCR) writing to it; perception must stop cleanly."""
+    common = {"LONGWATCH_DATA_DIR": str(data_dir), "LONGWATCH_MODEL_CACHE": str(data_dir / "model-cache")}
+    memory = start_service("memory_service", {**common, "LONGWATCH_PROFILE": "tiny"}, free_port(), ready_timeout_s)
+    try:
+        env = {**common, "LONGWATCH_PROFILE": "cpu", "LONGWATCH_MEMORY_ADDR": memory.address, **(perception_env or {})}
+        perception = start_service("perception", env, free_port(), ready_timeout_s)
+        try:
+            yield {"memory": memory.address, "perception": perception.address, "process": perception}
+        finally:
+            assert perception.stop() == 0, perception.output()
+    finally:
+        memory.stop()

@@ -16,7 +16,7 @@ from longwatch.client import MemoryClient, PerceptionClient
 from longwatch.sample import make_sample
 from longwatch.types import StreamState, StreamStatus
 from tests.integration.live_camera import LiveCamera
-from tests.integration.servers import free_port, start_service
+from tests.integration.servers import free_port, memory_and_perception
 
 READY_TIMEOUT_S = 180.0
 WAIT_S = 120.0  # for a condition on a 2-core machine shared with other work; never a measured time
@@ -27,24 +27,12 @@ PLATE = "KPL 4721"  # on screen 3 s to 9 s into the camera's stream
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     """Memory (tiny profile) and perception (cpu profile: RapidOCR reads the plate), reconnecting quickly."""
-    data_dir = tmp_path_factory.mktemp("live-data")
-    common = {"LONGWATCH_DATA_DIR": str(data_dir), "LONGWATCH_MODEL_CACHE": str(data_dir / "model-cache")}
-    memory = start_service("memory_service", {**common, "LONGWATCH_PROFILE": "tiny"}, free_port(), READY_TIMEOUT_S)
-    try:
-        perception_env = {
-            **common,
-            "LONGWATCH_PROFILE": "cpu",
-            "LONGWATCH_MEMORY_ADDR": memory.address,
-            "LONGWATCH_PERCEPTION_LIVE_RETRY_INITIAL_S": "0.2",
-            "LONGWATCH_PERCEPTION_LIVE_RETRY_MAX_S": "1.0",
-        }
-        perception = start_service("perception", perception_env, free_port(), READY_TIMEOUT_S)
-        try:
-            yield {"memory": memory.address, "perception": perception.address, "process": perception}
-        finally:
-            assert perception.stop() == 0, perception.output()
-    finally:
-        memory.stop()
+    fast_reconnects = {
+        "LONGWATCH_PERCEPTION_LIVE_RETRY_INITIAL_S": "0.2",
+        "LONGWATCH_PERCEPTION_LIVE_RETRY_MAX_S": "1.0",
+    }
+    with memory_and_perception(tmp_path_factory.mktemp("live-data"), READY_TIMEOUT_S, fast_reconnects) as services:
+        yield services
 
 
 @pytest.fixture(scope="module")

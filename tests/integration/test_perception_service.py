@@ -20,7 +20,7 @@ from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, make_sample
 from longwatch.types import ClipRecord, StreamState
 from perception.memory_writer import MemoryWriter
-from tests.integration.servers import free_port, start_service
+from tests.integration.servers import free_port, memory_and_perception, start_service
 
 READY_TIMEOUT_S = 180.0  # importing torch, building the tiny embedder, loading RapidOCR on a slow machine
 STREAM = "carpark"
@@ -29,18 +29,8 @@ STREAM = "carpark"
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
     """Memory (tiny profile: its exact-term search is what these checks use) and perception (cpu profile)."""
-    data_dir = tmp_path_factory.mktemp("perception-data")
-    common = {"LONGWATCH_DATA_DIR": str(data_dir), "LONGWATCH_MODEL_CACHE": str(data_dir / "model-cache")}
-    memory = start_service("memory_service", {**common, "LONGWATCH_PROFILE": "tiny"}, free_port(), READY_TIMEOUT_S)
-    try:
-        perception_env = {**common, "LONGWATCH_PROFILE": "cpu", "LONGWATCH_MEMORY_ADDR": memory.address}
-        perception = start_service("perception", perception_env, free_port(), READY_TIMEOUT_S)
-        try:
-            yield {"memory": memory.address, "perception": perception.address, "process": perception}
-        finally:
-            assert perception.stop() == 0, perception.output()
-    finally:
-        memory.stop()
+    with memory_and_perception(tmp_path_factory.mktemp("perception-data"), READY_TIMEOUT_S) as services:
+        yield services
 
 
 @pytest.fixture(scope="module")
