@@ -55,11 +55,11 @@ def _words(text: str) -> str:
 
 
 def top_evidence_overlaps(answer: Answer, event: Event) -> bool:
-    """Whether the best evidence's [start_s, end_s] shares a moment with the event's [start_s, end_s)."""
+    """Whether the best evidence's [start_s, end_s) shares a moment with the event's [start_s, end_s)."""
     if not answer.evidence:
         return False
     top = answer.evidence[0]
-    return top.start_s < event.end_s and top.end_s >= event.start_s
+    return top.start_s < event.end_s and top.end_s > event.start_s
 
 
 def run_demo(

@@ -12,7 +12,7 @@ class ClipRecord:
 
     stream_id: str
     start_s: float  # stream time of the clip's first frame
-    end_s: float  # stream time of the clip's last frame
+    end_s: float  # when the next sample shows something else: the clip spans [start_s, end_s)
     caption: str
     ocr_lines: tuple[str, ...] = ()
     visual_embedding: tuple[float, ...] = ()  # mean frame feature, L2-normalised

@@ -80,7 +80,8 @@ class StreamWorker:
         self.source = source
         self._config = config
         self._sink = sink
-        self._pipeline = FramePipeline(stream_id, compute, FrameCache(config.cache), ClipAssembler(config.clip_max_s))
+        assembler = ClipAssembler(config.clip_max_s, sample_interval_s=1.0 / config.sampler.sample_fps)
+        self._pipeline = FramePipeline(stream_id, compute, FrameCache(config.cache), assembler)
         self._sampler = Sampler(config.sampler)
         self._decode_lock = threading.Lock()
         self._counters = _Counters()

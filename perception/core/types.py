@@ -91,17 +91,15 @@ class ClipFrame:
 
 @dataclass(frozen=True, eq=False)
 class ClipDraft:
-    """Consecutive frames of one clip, before captioning."""
+    """Consecutive frames of one clip, before captioning. It spans [start_s, end_s): its first frame's time
+    to the time the next sample shows something of its own, so consecutive clips leave no gap."""
 
     frames: tuple[ClipFrame, ...]
+    end_s: float
 
     @property
     def start_s(self) -> float:
         return self.frames[0].time_s
-
-    @property
-    def end_s(self) -> float:
-        return self.frames[-1].time_s
 
     @property
     def start_wall_ms(self) -> int:

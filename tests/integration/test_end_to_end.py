@@ -77,7 +77,7 @@ def test_the_alarm_code_is_answered_with_evidence_from_the_right_moment(services
     assert top.stream_id == STREAM
     # The evidence range holds a moment when the code was on screen, and nothing far outside it:
     # clips are cut on sampled frames, 1 s apart, so a range may reach one sample past the event.
-    assert top.start_s < ALARM.end_s and top.end_s >= ALARM.start_s, (
+    assert top.start_s < ALARM.end_s and top.end_s > ALARM.start_s, (
         f"top evidence {top.start_s:.1f}-{top.end_s:.1f} s misses the alarm at 21-27 s: {top.text!r}"
     )
     assert ALARM.start_s - SAMPLE_INTERVAL_S <= top.start_s and top.end_s <= ALARM.end_s + SAMPLE_INTERVAL_S
