@@ -34,6 +34,7 @@ e2e: venv
 
 lint: venv
 	$(VENV)/bin/ruff check longwatch memory_service perception reasoner orchestration tests protos benchmarks
+	$(VENV)/bin/ruff format --check longwatch memory_service perception reasoner orchestration tests benchmarks
 
 protos: venv
 	$(PY) protos/generate.py

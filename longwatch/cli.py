@@ -364,8 +364,10 @@ def format_streams(watched: Sequence[StreamStatus], held: Sequence[StreamSummary
     if not watched:
         lines.append("  (no streams)")
     else:
-        lines.append(f"  {'STREAM':<20} {'STATE':<9} {'POSITION':>9} {'SEEN':>7} {'ENCODED':>7} {'REUSED':>7} "
-                     f"{'DROPPED':>7} {'CLIPS':>6} {'LAG':>6}")
+        lines.append(
+            f"  {'STREAM':<20} {'STATE':<9} {'POSITION':>9} {'SEEN':>7} {'ENCODED':>7} {'REUSED':>7} "
+            f"{'DROPPED':>7} {'CLIPS':>6} {'LAG':>6}"
+        )
         for s in watched:
             lines.append(
                 f"  {s.stream_id:<20} {s.state.value:<9} {format_time_s(s.position_s):>9} {s.frames_seen:>7} "

@@ -62,9 +62,7 @@ def top_evidence_overlaps(answer: Answer, event: Event) -> bool:
     return top.start_s < event.end_s and top.end_s > event.start_s
 
 
-def run_demo(
-    *, data_dir: Path | None, profile: str, model_cache: Path, keep: bool, log_level: str = "INFO"
-) -> int:
+def run_demo(*, data_dir: Path | None, profile: str, model_cache: Path, keep: bool, log_level: str = "INFO") -> int:
     """Runs the demo end to end and returns the exit status; every service is stopped before it returns."""
     started = time.monotonic()
     is_temporary = data_dir is None

@@ -330,8 +330,7 @@ class Launcher:
     def _timeout_message(self, names: list[str]) -> str:
         tails = "\n".join(f"-- {self.log_path(name)}:\n{log_tail(self.log_path(name))}" for name in names)
         return (
-            f"{', '.join(names)} did not say SERVING within {self.config.ready_timeout_s:.0f} s; "
-            f"see the logs:\n{tails}"
+            f"{', '.join(names)} did not say SERVING within {self.config.ready_timeout_s:.0f} s; see the logs:\n{tails}"
         )
 
     def _stop_child(self, child: _Child) -> None:

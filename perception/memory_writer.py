@@ -22,6 +22,7 @@ from longwatch.grpc_server import CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.types import ClipRecord
 from perception import metrics
+from perception.core.backoff import backoff_delay_s
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class MemoryWriter:
             self._settle(response.clip_id, None)
 
     async def _back_off(self, reason: str, failures: int) -> None:
-        delay_s = min(self._retry_initial_s * 2 ** (failures - 1), self._retry_max_s)
+        delay_s = backoff_delay_s(failures, self._retry_initial_s, self._retry_max_s)
         waiting = len(self._unacked)
         logger.warning(
             "memory at %s: %s; %d clips waiting; reconnecting in %.3g s (attempt %d)",

@@ -47,7 +47,9 @@ class ReasonerApp:
         await asyncio.to_thread(answerer.warm_up)
         logger.info(
             "LLM %s warm: generate %.2f s, score %.2f s",
-            self.llm.name, answerer.expected_step_s("generate"), answerer.expected_step_s("score"),
+            self.llm.name,
+            answerer.expected_step_s("generate"),
+            answerer.expected_step_s("score"),
         )
         self.reasoner = Reasoner(self._retriever, answerer, self._reasoner_limits())
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])

@@ -43,7 +43,7 @@ ANSWER_STOP = ("\n", "|")
 
 
 def is_when_question(question: str) -> bool:
-    """"When did the van leave?", "At what time was the alarm?" — but not "What was shown when it rang?"."""
+    """ "When did the van leave?", "At what time was the alarm?" — but not "What was shown when it rang?"."""
     return _WHEN_QUESTION.search(question) is not None
 
 

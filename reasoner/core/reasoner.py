@@ -69,7 +69,11 @@ class Reasoner:
         latency_ms = (self._clock() - started) * 1000
         logger.info(
             "request %s: %d hits, answered by %s in %.0f ms (deadline %.0f ms)",
-            request_id, len(hits), reply.method, latency_ms, deadline_s * 1000,
+            request_id,
+            len(hits),
+            reply.method,
+            latency_ms,
+            deadline_s * 1000,
         )
         return Answer(
             answer=reply.text,

@@ -19,8 +19,5 @@ def test_committed_generated_code_matches_a_fresh_generation(tmp_path):
 
 def test_every_generated_module_belongs_to_a_proto(tmp_path):
     fresh = {path.relative_to(tmp_path) for path in generate(tmp_path)}
-    committed = {
-        path.relative_to(REPO_ROOT)
-        for path in Path(REPO_ROOT, "longwatch").glob("*/v1/*_pb2*.py*")
-    }
+    committed = {path.relative_to(REPO_ROOT) for path in Path(REPO_ROOT, "longwatch").glob("*/v1/*_pb2*.py*")}
     assert committed <= fresh, f"generated files without a .proto: {sorted(committed - fresh)}"

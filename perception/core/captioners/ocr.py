@@ -18,6 +18,7 @@ from perception.core.text_lines import tidy_line
 
 logger = logging.getLogger(__name__)
 
+
 class OcrCaptioner:
     name = "ocr"
 

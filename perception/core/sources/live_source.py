@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import av
 
 from longwatch.errors import InvalidArgument
+from perception.core.backoff import backoff_delay_s
 from perception.core.redaction import redact, redact_url
 from perception.core.sources.av_frames import decoded, first_video_stream
 from perception.core.sources.base import SourceOptions
@@ -93,7 +94,7 @@ class LiveSource:
             if stop.is_set():
                 return
             failures += 1
-            delay_s = min(self._options.retry_initial_s * 2 ** (failures - 1), self._options.retry_max_s)
+            delay_s = backoff_delay_s(failures, self._options.retry_initial_s, self._options.retry_max_s)
             self._problem = f"reconnecting (attempt {failures}, next in {delay_s:.3g} s): {reason}"
             logger.warning(
                 "stream %s: %s; reconnecting in %.3g s (attempt %d)", self.stream_id, reason, delay_s, failures

@@ -49,9 +49,7 @@ class FakeLauncher:
 def launcher(monkeypatch):
     def install(on_start=None, on_wait=None):
         FakeLauncher.instances.clear()
-        monkeypatch.setattr(
-            "orchestration.launcher.Launcher", lambda config: FakeLauncher(config, on_start, on_wait)
-        )
+        monkeypatch.setattr("orchestration.launcher.Launcher", lambda config: FakeLauncher(config, on_start, on_wait))
         return FakeLauncher.instances
 
     return install

@@ -131,8 +131,11 @@ def test_most_relevant_keeps_the_hits_sharing_most_question_words():
 def test_contiguous_span_grows_over_touching_clips_of_the_same_text():
     plate = "text on screen: KPL 4721"
     hits = [
-        hit(plate, 3, 6), hit(plate, 6.5, 9), hit(plate, 40, 43),  # a gap of 31 s: another sighting
-        hit("text on screen: EXIT 42", 9, 12), hit(plate, 0, 2.5, stream_id="yard"),
+        hit(plate, 3, 6),
+        hit(plate, 6.5, 9),
+        hit(plate, 40, 43),  # a gap of 31 s: another sighting
+        hit("text on screen: EXIT 42", 9, 12),
+        hit(plate, 0, 2.5, stream_id="yard"),
     ]
     assert contiguous_span(hits[1], hits, max_gap_s=2.0) == (3, 9)
     assert contiguous_span(hits[2], hits, max_gap_s=2.0) == (40, 43)

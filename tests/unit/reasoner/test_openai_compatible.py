@@ -81,7 +81,10 @@ def test_generate_is_greedy_and_cut_at_the_stop(server_url):
     path, body, auth = FakeCompletions.requests[0]
     assert path == "/v1/completions"
     assert (body["prompt"], body["max_tokens"], body["temperature"], body["stop"]) == (
-        "Question: plate?\nAnswer:", 8, 0, ["\n"]
+        "Question: plate?\nAnswer:",
+        8,
+        0,
+        ["\n"],
     )
     assert auth == "Bearer tok"
 

@@ -15,8 +15,13 @@ from tests.unit.reasoner.fakes import hit
 
 @pytest.mark.parametrize(
     "question",
-    ["When did the red car arrive?", "  when was the alarm?", "At what time did the sign appear?",
-     "What time was the van there?", "How long ago did the truck leave?"],
+    [
+        "When did the red car arrive?",
+        "  when was the alarm?",
+        "At what time did the sign appear?",
+        "What time was the van there?",
+        "How long ago did the truck leave?",
+    ],
 )
 def test_when_questions(question):
     assert is_when_question(question)
@@ -33,8 +38,10 @@ def test_other_questions(question):
 def test_prompt_lists_hits_with_times_best_last_and_ends_at_the_answer():
     hits = [hit("text on screen: ALARM CODE 7315", 40, 45), hit("a person\nwalks   past", 70, 75)]
     prompt = build_prompt("What was the\nalarm code?", hits, max_note_chars=400)
-    assert prompt.endswith("Notes:\n[1:10-1:15] a person walks past\n[0:40-0:45] text on screen: ALARM CODE 7315\n"
-                           "Question: What was the alarm code?\nAnswer:")
+    assert prompt.endswith(
+        "Notes:\n[1:10-1:15] a person walks past\n[0:40-0:45] text on screen: ALARM CODE 7315\n"
+        "Question: What was the alarm code?\nAnswer:"
+    )
     assert FEW_SHOT_EXAMPLES in prompt
 
 

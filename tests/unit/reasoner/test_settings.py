@@ -18,8 +18,12 @@ from reasoner.settings import LLMName, ReasonerSettings
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     for name in (
-        "LONGWATCH_PROFILE", "LONGWATCH_MEMORY_ADDR", "LONGWATCH_REASONER_PORT", "LONGWATCH_REASONER_LLM",
-        "LONGWATCH_REASONER_MEMORY_ADDR", "LONGWATCH_REASONER_OPENAI_API_KEY",
+        "LONGWATCH_PROFILE",
+        "LONGWATCH_MEMORY_ADDR",
+        "LONGWATCH_REASONER_PORT",
+        "LONGWATCH_REASONER_LLM",
+        "LONGWATCH_REASONER_MEMORY_ADDR",
+        "LONGWATCH_REASONER_OPENAI_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -50,8 +54,14 @@ def test_unknown_field_is_rejected():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"port": 0}, {"default_deadline_ms": 0}, {"max_evidence": 0}, {"max_new_tokens": 0}, {"search_k": 101},
-     {"memory_addr": ""}],
+    [
+        {"port": 0},
+        {"default_deadline_ms": 0},
+        {"max_evidence": 0},
+        {"max_new_tokens": 0},
+        {"search_k": 101},
+        {"memory_addr": ""},
+    ],
 )
 def test_bad_values_are_rejected_naming_the_field(bad):
     with pytest.raises(pydantic.ValidationError, match=next(iter(bad))):
