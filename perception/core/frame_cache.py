@@ -40,3 +40,6 @@ class FrameCache:
 
     def store(self, encoded: EncodedFrame) -> None:
         self._last = encoded
+
+    def clear(self) -> None:
+        self._last = None

@@ -31,6 +31,11 @@ class FramePipeline:
         """Closes the open clip (end of stream, stop)."""
         return self._assembler.flush()
 
+    def release(self) -> None:
+        """Lets go of the cached frame (a full image): a final stream stays listed until removed, and
+        a process that ingests many files must not keep one image per finished file."""
+        self._cache.clear()
+
     async def describe(self, draft: ClipDraft) -> ClipRecord:
         """Reads the text of frames not read yet, captions the clip, and pools its features."""
         distinct = draft.distinct_encoded()

@@ -252,6 +252,7 @@ class StreamWorker:
             task.cancel()
 
     def _finish(self, failure: str | None) -> None:
+        self._pipeline.release()
         if failure is not None:
             self._state = StreamState.FAILED
             self._error = redact(failure, self.source.location)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -55,9 +56,11 @@ class FakeEncoder(VisionEncoder):
 
     def __init__(self) -> None:
         self.images_encoded = 0
+        self.encoded_refs: list[weakref.ref] = []  # to check that nothing holds a stream's frames after it ends
 
     def encode(self, images: Sequence[np.ndarray]) -> np.ndarray:
         self.images_encoded += len(images)
+        self.encoded_refs.extend(weakref.ref(image) for image in images)
         means = np.stack([image.reshape(-1, 3).mean(axis=0) + 1.0 for image in images])  # (N, 3)
         return l2_normalise(means)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 
@@ -71,6 +72,23 @@ def test_clips_cover_the_video_and_follow_its_scenes(video):
     assert compute.captioner.images_read == 3
     assert all(len(clip.visual_embedding) == FakeEncoder.dim for clip in sink.clips)
     assert sink.clips[0].caption == "1 distinct frames"
+
+
+def test_a_finished_stream_lets_go_of_its_frames(video):
+    # It stays listed until removed; a process that ingests many files must not keep an image per file.
+    compute = fake_compute()
+
+    async def run():
+        source = open_source("yard", str(video), SourceOptions())
+        worker = StreamWorker("yard", source, worker_config(sample_fps=2.0), compute, RecordingSink())
+        worker.start()
+        return worker, await worker.wait()
+
+    worker, status = asyncio.run(run())
+    gc.collect()
+    assert status.state is StreamState.FINISHED
+    assert compute.encoder.encoded_refs, "the encoder saw no frames"
+    assert all(ref() is None for ref in compute.encoder.encoded_refs)
 
 
 def test_finished_waits_until_memory_acknowledges_every_clip(video):
