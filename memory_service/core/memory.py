@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
+MAX_STREAM_TIME_S = 1e10  # about 317 years: longer than any stream, and clip ids stay integers
 
 
 def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
@@ -41,8 +42,10 @@ def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
     if len(clip.stream_id) > limits.max_stream_id_chars:
         raise InvalidArgument(f"clip.stream_id is longer than {limits.max_stream_id_chars} characters")
     for name, value in (("start_s", clip.start_s), ("end_s", clip.end_s)):
-        if not math.isfinite(value) or value < 0:
-            raise InvalidArgument(f"clip.{name} must be a finite number of seconds >= 0; got {value}")
+        if not math.isfinite(value) or not 0 <= value <= MAX_STREAM_TIME_S:
+            raise InvalidArgument(f"clip.{name} must be a number of seconds in [0, {MAX_STREAM_TIME_S:g}]; got {value}")
+    if clip.start_wall_ms < 0:
+        raise InvalidArgument(f"clip.start_wall_ms must be ms since the epoch (0 for files); got {clip.start_wall_ms}")
     if clip.start_s > clip.end_s:
         raise InvalidArgument(f"clip.start_s ({clip.start_s}) is after clip.end_s ({clip.end_s})")
     if clip.frame_count < 0:

@@ -93,6 +93,9 @@ class ClipStore:
 
     def upsert(self, entries: Sequence[WalEntry]) -> None:
         """Stores the entries; an existing clip id is overwritten, so re-applying is harmless."""
+        # chromadb refuses a batch naming one id twice, and the log holds repeats (a clip resent after a
+        # reconnect, a file ingested again): the latest entry of an id is the one that counts.
+        entries = list({entry.clip.clip_id: entry for entry in entries}.values())
         if not entries:
             return
         self._collection.upsert(

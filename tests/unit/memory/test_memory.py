@@ -32,6 +32,8 @@ async def started(factory: MemoryFactory, **options) -> Memory:
         {"start_s": 9.0},  # after end_s
         {"end_s": math.nan},
         {"start_s": math.inf, "end_s": math.inf},
+        {"start_s": 1.7e308, "end_s": 1.7e308},  # finite, but no stream is that long: its clip id would overflow
+        {"start_wall_ms": -5},
         {"frame_count": -2},
         {"visual_embedding": (0.5, math.nan)},
         {"visual_embedding": (0.1,) * 5000},  # over the 4096 values any vision model gives
@@ -114,6 +116,26 @@ def test_a_logged_clip_missing_from_the_store_is_replayed_on_start(memories):
     assert streams == [StreamSummary("gate", 1, 4.0, 8.0)]
     assert embeds_at_start == 0  # the log carries the embedding: a replay never re-runs the model
     assert hits[0].clip_id == GOOD.clip_id
+
+
+def test_a_log_holding_one_clip_twice_is_replayed_with_the_later_version(memories):
+    """A crash with a resent or rewritten clip in the log since the last checkpoint must not stop the restart."""
+    wal = memories.wal()
+    wal.open()
+    rewritten = ClipRecord(**{**GOOD.__dict__, "caption": "a red car leaves"})
+    for clip in (GOOD, rewritten):
+        wal.append(WalEntry(clip=clip, embedding=memories.embedder.embed([clip.text])[0]))
+
+    async def scenario():
+        memory = await started(memories)
+        streams = memory.list_streams()
+        hits = await memory.search(SearchQuery(text="KX-4721"))
+        await memory.close()
+        return streams, hits
+
+    streams, hits = run(scenario())
+    assert streams == [StreamSummary("gate", 1, 4.0, 8.0)]
+    assert [hit.clip_id for hit in hits] == [GOOD.clip_id] and "leaves" in hits[0].text
 
 
 def test_a_failing_store_write_is_not_acknowledged_and_is_retried(memories, monkeypatch):
