@@ -37,6 +37,10 @@ class ClipAssembler:
             return None
         return self._close(end_s=self._frames[-1].time_s + self._sample_interval_s)
 
+    def clear(self) -> None:
+        """Drops the open clip unwritten (its stream failed)."""
+        self._frames = []
+
     def _close(self, end_s: float) -> ClipDraft:
         draft = ClipDraft(frames=tuple(self._frames), end_s=end_s)
         self._frames = []

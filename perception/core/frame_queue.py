@@ -54,7 +54,14 @@ class FrameQueue:
         self._items.put_nowait(EndOfFrames())
 
     async def get(self) -> SampledFrame | EndOfFrames:
-        item = await self._items.get()
+        return self._taken(await self._items.get())
+
+    def clear(self) -> None:
+        """From the event loop, once the stream is final: lets go of the frames still queued."""
+        while not self._items.empty():
+            self._taken(self._items.get_nowait())
+
+    def _taken(self, item: SampledFrame | EndOfFrames) -> SampledFrame | EndOfFrames:
         if isinstance(item, SampledFrame) and not self._drop_oldest:
             self._room.release()
         return item

@@ -32,9 +32,10 @@ class FramePipeline:
         return self._assembler.flush()
 
     def release(self) -> None:
-        """Lets go of the cached frame (a full image): a final stream stays listed until removed, and
-        a process that ingests many files must not keep one image per finished file."""
+        """Lets go of the cached frame and of an open clip's frames (full images): a final stream stays
+        listed until removed, and a process that ingests many files must not keep images per file."""
         self._cache.clear()
+        self._assembler.clear()
 
     async def describe(self, draft: ClipDraft) -> ClipRecord:
         """Reads the text of frames not read yet, captions the clip, and pools its features."""

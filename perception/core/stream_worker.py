@@ -253,6 +253,8 @@ class StreamWorker:
 
     def _finish(self, failure: str | None) -> None:
         self._pipeline.release()
+        if self._queue is not None:
+            self._queue.clear()
         if failure is not None:
             self._state = StreamState.FAILED
             self._error = redact(failure, self.source.location)

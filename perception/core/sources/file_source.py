@@ -58,6 +58,8 @@ def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSo
             pass
     except PermissionError:
         raise InvalidArgument(f"perception may not read {path}; make it readable by the perception service") from None
+    except OSError as exc:  # a name too long for the file system, a broken mount, ...
+        raise InvalidArgument(f"cannot use {path}: {exc.strerror or exc}; pass a readable video file") from None
     return FileSource(path, _probe_duration_s(path), options)
 
 

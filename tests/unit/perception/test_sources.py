@@ -67,6 +67,11 @@ def test_a_directory_is_refused(tmp_path):
         open_source("s", str(tmp_path), OPTIONS)
 
 
+def test_a_name_too_long_for_the_file_system_is_refused(tmp_path):
+    with pytest.raises(InvalidArgument, match="File name too long; pass a readable video file"):
+        open_source("s", str(tmp_path / ("a" * 300 + ".mp4")), OPTIONS)
+
+
 def test_a_live_url_needs_a_host():
     with pytest.raises(InvalidArgument, match="names no host"):
         open_source("s", "rtsp:///stream", OPTIONS)

@@ -131,16 +131,20 @@ def test_a_decode_error_fails_the_stream_after_writing_what_came_before():
     assert [(clip.start_s, clip.end_s) for clip in sink.clips] == [(0.0, 2.0), (2.0, 3.0)]
 
 
-def test_a_clip_memory_refuses_fails_the_stream():
+def test_a_clip_memory_refuses_fails_the_stream_and_lets_go_of_its_frames():
+    compute = fake_compute()
+
     async def run():
         source = FakeSource(SCENES, duration_s=5.0)
-        worker = StreamWorker("yard", source, worker_config(), fake_compute(), RefusingSink())
+        worker = StreamWorker("yard", source, worker_config(), compute, RefusingSink())
         worker.start()
-        return await worker.wait()
+        return worker, await worker.wait()
 
-    status = asyncio.run(run())
+    worker, status = asyncio.run(run())
     assert status.state is StreamState.FAILED
     assert "memory did not take a clip" in status.error and "too long" in status.error
+    gc.collect()
+    assert compute.encoder.encoded_refs and all(ref() is None for ref in compute.encoder.encoded_refs)
 
 
 class SlowEncoder(FakeEncoder):
