@@ -255,7 +255,10 @@ def resolve_source(source: str) -> str:
     and says so itself if it has not."""
     if _URL_MARK in source:
         return source
-    path = Path(source).expanduser()
+    try:
+        path = Path(source).expanduser()
+    except RuntimeError as exc:  # "~someone/…" for a user this machine does not know
+        raise errors.InvalidArgument(f"cannot expand {source!r}: {exc}; pass the path without '~'") from None
     if path.is_absolute() and not path.exists():
         return str(path)
     path = path.resolve()

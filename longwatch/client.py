@@ -32,6 +32,9 @@ from longwatch.settings import (
 )
 from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
+_LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it
+
 _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
     grpc.StatusCode.NOT_FOUND: errors.NotFound,
@@ -136,9 +139,13 @@ class ReasonerClient(_ServiceClient):
         self._stub = reasoner_pb2_grpc.ReasonerServiceStub(self._channel)
 
     async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
+        if not _INT64_MIN <= deadline_ms <= _INT64_MAX:  # the server judges the rest, negatives included
+            raise errors.InvalidArgument(
+                f"deadline_ms {deadline_ms} is out of range; pass 0 for the server's default or at most an hour"
+            )
         request = reasoner_pb2.AskRequest(question=question, stream_ids=stream_ids, deadline_ms=deadline_ms)
         # The server keeps its own deadline; the transport gets a margin on top so the answer can arrive.
-        timeout_s = (deadline_ms / 1000 + 30.0) if deadline_ms > 0 else 120.0
+        timeout_s = (min(deadline_ms / 1000, _LONGEST_CALL_S) + 30.0) if deadline_ms > 0 else 120.0
         response = await self._call(self._stub.Ask, request, timeout_s)
         return convert.answer_from_pb(response)
 

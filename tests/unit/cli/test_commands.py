@@ -83,6 +83,13 @@ def test_ingest_of_a_missing_relative_path_says_so_and_sends_nothing(tmp_path, c
     assert fake.perception.added == []
 
 
+def test_ingest_of_a_path_under_an_unknown_users_home_says_so_and_sends_nothing(capsys):
+    fake = FakeClient()
+    assert cli.main(["ingest", "~no-such-user-here/a.mp4", "--stream", "s"], connect=fake.connect) == 1
+    assert capsys.readouterr().err.startswith("error: cannot expand '~no-such-user-here/a.mp4'")
+    assert fake.perception.added == []
+
+
 def test_ingest_sends_an_absolute_path_that_is_not_here_for_perception_to_judge(tmp_path):
     """Perception may run in a container that mounts /videos; it answers NOT_FOUND itself if it has no such file."""
     fake = FakeClient()
