@@ -31,6 +31,7 @@ def clip_to_pb(clip: ClipRecord) -> memory_pb2.ClipRecord:
         visual_embedding=list(clip.visual_embedding),
         frame_count=clip.frame_count,
         start_wall_ms=clip.start_wall_ms,
+        source_key=clip.source_key,
     )
 
 
@@ -44,6 +45,7 @@ def clip_from_pb(message: memory_pb2.ClipRecord) -> ClipRecord:
         visual_embedding=tuple(message.visual_embedding),
         frame_count=message.frame_count,
         start_wall_ms=message.start_wall_ms,
+        source_key=message.source_key,
     )
 
 

@@ -18,6 +18,7 @@ class ClipRecord:
     visual_embedding: tuple[float, ...] = ()  # mean frame feature, L2-normalised
     frame_count: int = 0
     start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
+    source_key: str = ""  # files: a digest of the file's first MiB (memory keeps one file per stream name)
 
     @property
     def clip_id(self) -> str:

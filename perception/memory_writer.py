@@ -3,8 +3,8 @@
 Every clip stays in `_unacked` until memory acknowledges it (durable and searchable). When the
 stream breaks (memory restarts, the network drops), the writer reconnects on a capped back-off,
 with a log line per retry, and resends every unacknowledged clip in order: memory stores clips by
-id, so a clip that arrived before the break is stored once. A clip memory refuses as invalid
-fails its writer's call; the others carry on.
+id, so a clip that arrived before the break is stored once. A clip memory refuses (invalid, or
+another file's under its stream name) fails its writer's call; the others carry on.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from longwatch import convert
-from longwatch.errors import InvalidArgument, Unavailable
+from longwatch.errors import FailedPrecondition, InvalidArgument, LongwatchError, Unavailable
 from longwatch.grpc_server import CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.types import ClipRecord
@@ -25,6 +25,12 @@ from perception import metrics
 from perception.core.backoff import backoff_delay_s
 
 logger = logging.getLogger(__name__)
+
+# What memory answers when retrying cannot help: the clip is failed, and the stream with it.
+_REFUSALS: dict[grpc.StatusCode, type[LongwatchError]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+}
 
 # Seconds to read acknowledgements still buffered when the clip stream ends under a write.
 _ACK_DRAIN_S = 5.0
@@ -115,8 +121,9 @@ class MemoryWriter:
             try:
                 await self._session()
             except _SessionEnded as ended:
-                if ended.code == grpc.StatusCode.INVALID_ARGUMENT:
-                    self._refuse_oldest(ended.details)
+                refusal = _REFUSALS.get(ended.code)
+                if refusal is not None:
+                    self._refuse_oldest(refusal(ended.details))
                     continue
                 failures = 1 if self._acks_this_session else failures + 1
                 await self._back_off(str(ended), failures)
@@ -185,14 +192,14 @@ class MemoryWriter:
 
     # Bookkeeping -----------------------------------------------------------------------------
 
-    def _refuse_oldest(self, details: str) -> None:
+    def _refuse_oldest(self, refusal: LongwatchError) -> None:
         """Memory handles a stream's clips in order, so the clip it refused is the oldest unacknowledged."""
         if not self._unacked:
             return
         clip_id = next(iter(self._unacked))
-        logger.error("memory refused clip %s: %s", clip_id, details)
+        logger.error("memory refused clip %s: %s", clip_id, refusal)
         metrics.MEMORY_REJECTED_CLIPS.inc()
-        self._settle(clip_id, InvalidArgument(f"memory refused clip {clip_id}: {details}"))
+        self._settle(clip_id, type(refusal)(f"memory refused clip {clip_id}: {refusal}"))
 
     def _settle(self, clip_id: str, error: Exception | None) -> None:
         pending = self._unacked.pop(clip_id, None)

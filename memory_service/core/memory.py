@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
+_MAX_SOURCE_KEY_CHARS = 64
 MAX_STREAM_TIME_S = 1e10  # about 317 years: longer than any stream, and clip ids stay integers
 
 
@@ -46,6 +47,8 @@ def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
             raise InvalidArgument(f"clip.{name} must be a number of seconds in [0, {MAX_STREAM_TIME_S:g}]; got {value}")
     if clip.start_wall_ms < 0:
         raise InvalidArgument(f"clip.start_wall_ms must be ms since the epoch (0 for files); got {clip.start_wall_ms}")
+    if len(clip.source_key) > _MAX_SOURCE_KEY_CHARS:
+        raise InvalidArgument(f"clip.source_key is longer than {_MAX_SOURCE_KEY_CHARS} characters")
     if clip.start_s > clip.end_s:
         raise InvalidArgument(f"clip.start_s ({clip.start_s}) is after clip.end_s ({clip.end_s})")
     if clip.frame_count < 0:
@@ -162,6 +165,7 @@ class Memory:
         logger.info("memory ready: %d clips replayed from the log, %d clips stored", len(entries), self._store.count())
 
     def _write_durably(self, entry: WalEntry) -> None:
+        self._streams.check_source(entry.clip)  # on this one write thread: no other write can claim the name meanwhile
         with metrics.WAL_APPEND_SECONDS.time():
             self._wal.append(entry)
         self._unapplied.append(entry)

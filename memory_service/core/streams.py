@@ -4,6 +4,10 @@ A small sqlite table of clip spans keyed by clip id backs them: it tells a new c
 rewritten one (so counts stay exact when a clip is written twice or a log is replayed) and
 rebuilds the summaries with one GROUP BY on start. The write-ahead log replays into it
 like into the store, so losing its last commits in a crash loses nothing.
+
+It also remembers which file a file stream's clips come from. A file's clips are named by stream
+time, so a second file under the same name would overwrite the first one's clips: such clips are
+refused, while the same file ingested again (the same key) rewrites its own clips harmlessly.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from longwatch.errors import FailedPrecondition
 from longwatch.types import ClipRecord, StreamSummary
 
 logger = logging.getLogger(__name__)
@@ -25,7 +30,11 @@ CREATE TABLE IF NOT EXISTS clips (
     stream_id TEXT NOT NULL,
     start_s REAL NOT NULL,
     end_s REAL NOT NULL
-)
+);
+CREATE TABLE IF NOT EXISTS stream_sources (
+    stream_id TEXT PRIMARY KEY,
+    source_key TEXT NOT NULL
+);
 """
 
 
@@ -36,13 +45,15 @@ class StreamIndex:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._summaries: dict[str, StreamSummary] = {}
+        self._sources: dict[str, str] = {}  # file stream -> the source_key of the file it holds
         self._lock = threading.Lock()
 
     def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
+        self._db.executescript(_SCHEMA)
+        self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
         rows = self._db.execute(
             "SELECT stream_id, COUNT(*), MIN(start_s), MAX(end_s) FROM clips GROUP BY stream_id"
         ).fetchall()
@@ -50,12 +61,25 @@ class StreamIndex:
             self._summaries = {row[0]: StreamSummary(row[0], int(row[1]), float(row[2]), float(row[3])) for row in rows}
         logger.info("stream index %s: %d streams", self.path, len(rows))
 
+    def check_source(self, clip: ClipRecord) -> None:
+        """Raises FailedPrecondition for a file clip whose stream holds another file's clips."""
+        held = self._sources.get(clip.stream_id, clip.source_key)
+        if clip.source_key and held != clip.source_key:
+            raise FailedPrecondition(
+                f"stream {clip.stream_id!r} already holds the clips of another file, which this file's clips "
+                "would overwrite; ingest this file under another stream name"
+            )
+
     def record(self, clips: Sequence[ClipRecord]) -> int:
         """Adds or updates the clips' spans; returns how many clip ids were new."""
         assert self._db is not None, "open() the stream index first"
         is_new: list[bool] = []
+        claimed: dict[str, str] = {}  # streams whose first file these clips are
         with self._db:  # one transaction
             for clip in clips:
+                if clip.source_key and clip.stream_id not in self._sources and clip.stream_id not in claimed:
+                    self._db.execute("INSERT INTO stream_sources VALUES (?, ?)", (clip.stream_id, clip.source_key))
+                    claimed[clip.stream_id] = clip.source_key
                 row = (clip.clip_id, clip.stream_id, clip.start_s, clip.end_s)
                 inserted = self._db.execute("INSERT OR IGNORE INTO clips VALUES (?, ?, ?, ?)", row).rowcount
                 if not inserted:
@@ -64,6 +88,7 @@ class StreamIndex:
                         (clip.start_s, clip.end_s, clip.clip_id),
                     )
                 is_new.append(bool(inserted))
+        self._sources.update(claimed)
         with self._lock:
             for clip, clip_is_new in zip(clips, is_new, strict=True):
                 self._summarise(clip, clip_is_new)

@@ -16,8 +16,11 @@ from perception.core.types import ClipDraft, ClipFrame, EncodedFrame, SampledFra
 class FramePipeline:
     """Per-stream state (the frame cache, the open clip) around the shared models in `Compute`."""
 
-    def __init__(self, stream_id: str, compute: Compute, cache: FrameCache, assembler: ClipAssembler) -> None:
+    def __init__(
+        self, stream_id: str, source_key: str, compute: Compute, cache: FrameCache, assembler: ClipAssembler
+    ) -> None:
         self._stream_id = stream_id
+        self._source_key = source_key
         self._compute = compute
         self._cache = cache
         self._assembler = assembler
@@ -56,6 +59,7 @@ class FramePipeline:
             visual_embedding=tuple(float(value) for value in _mean_feature(draft)),
             frame_count=len(draft.frames),
             start_wall_ms=draft.start_wall_ms,
+            source_key=self._source_key,
         )
 
     async def _clip_frame(self, sampled: SampledFrame) -> ClipFrame:

@@ -81,7 +81,7 @@ class StreamWorker:
         self._config = config
         self._sink = sink
         assembler = ClipAssembler(config.clip_max_s, sample_interval_s=1.0 / config.sampler.sample_fps)
-        self._pipeline = FramePipeline(stream_id, compute, FrameCache(config.cache), assembler)
+        self._pipeline = FramePipeline(stream_id, source.source_key, compute, FrameCache(config.cache), assembler)
         self._sampler = Sampler(config.sampler)
         self._decode_lock = threading.Lock()
         self._counters = _Counters()

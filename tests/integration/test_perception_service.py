@@ -13,12 +13,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from longwatch import convert
 from longwatch.client import MemoryClient, PerceptionClient
-from longwatch.errors import InvalidArgument
+from longwatch.errors import FailedPrecondition, InvalidArgument
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
 from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, make_sample
-from longwatch.types import ClipRecord, StreamState
+from longwatch.types import ClipRecord, SearchHit, StreamState, StreamStatus
 from perception.memory_writer import MemoryWriter
 from tests.integration.servers import free_port, memory_and_perception, start_service
 
@@ -90,6 +90,32 @@ def test_each_event_is_read_only_inside_its_time(ingested, event):
     assert showing[0][0] == event.start_s  # seen from its first second
 
 
+def test_another_file_under_the_stream_name_is_refused_and_the_first_files_clips_stay(
+    services, ingested, sample_video, tmp_path
+):
+    other = tmp_path / "other.mp4"
+    make_sample(other, seed=1)
+
+    async def ingest(video: str) -> tuple[StreamStatus, list[SearchHit]]:
+        perception = PerceptionClient(services["perception"])
+        memory = MemoryClient(services["memory"])
+        try:
+            await perception.add_stream(STREAM, video, sample_fps=1.0)
+            status = await asyncio.wait_for(wait_until_final(perception, STREAM, show_progress=False), 600)
+            return status, await memory.search("ALARM CODE 7315", stream_ids=[STREAM], k=100)
+        finally:
+            await perception.close()
+            await memory.close()
+
+    refused, hits = asyncio.run(ingest(str(other)))
+    assert refused.state is StreamState.FAILED
+    assert "already holds the clips of another file" in refused.error and "another stream name" in refused.error
+    _, first_clips = ingested
+    assert len(hits) == len(first_clips)  # its first clip was refused: nothing was added
+    again, _ = asyncio.run(ingest(sample_video))  # the same file again: its own clips, rewritten
+    assert again.state is StreamState.FINISHED, again.error
+
+
 def _add(address: str, stream_id: str, source: str) -> tuple[grpc.StatusCode, str]:
     with grpc.insecure_channel(address) as channel:
         stub = perception_pb2_grpc.PerceptionServiceStub(channel)
@@ -126,12 +152,18 @@ def test_bad_input_gets_canonical_codes_and_the_service_keeps_serving(services, 
 class FakeMemory(memory_pb2_grpc.MemoryServiceServicer):
     """Stores clips by id; can break its first stream after some clips, or refuse one clip."""
 
-    def __init__(self, break_first_stream_after: int | None = None, refuse: str = "") -> None:
+    def __init__(
+        self,
+        break_first_stream_after: int | None = None,
+        refuse: str = "",
+        refusal: grpc.StatusCode = grpc.StatusCode.INVALID_ARGUMENT,
+    ) -> None:
         self.stored: dict[str, ClipRecord] = {}
         self.received = 0
         self.streams_opened = 0
         self._break_after = break_first_stream_after
         self._refuse = refuse
+        self._refusal = refusal
 
     async def WriteClips(self, request_iterator, context):
         self.streams_opened += 1
@@ -139,7 +171,7 @@ class FakeMemory(memory_pb2_grpc.MemoryServiceServicer):
             clip = convert.clip_from_pb(request.clip)
             self.received += 1
             if clip.clip_id == self._refuse:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "clip text is too long")
+                await context.abort(self._refusal, "clip text is too long")
             if self.streams_opened == 1 and self._break_after is not None and len(self.stored) >= self._break_after:
                 await context.abort(grpc.StatusCode.UNAVAILABLE, "memory is restarting")
             self.stored[clip.clip_id] = clip
@@ -197,10 +229,14 @@ def test_a_broken_stream_is_reopened_and_unacknowledged_clips_resent():
     assert memory.received >= len(CLIPS) + 1  # the clip the broken stream dropped was resent
 
 
-def test_a_refused_clip_fails_its_write_and_the_others_go_through():
+@pytest.mark.parametrize(
+    ("refusal", "error"),
+    [(grpc.StatusCode.INVALID_ARGUMENT, InvalidArgument), (grpc.StatusCode.FAILED_PRECONDITION, FailedPrecondition)],
+)
+def test_a_refused_clip_fails_its_write_and_the_others_go_through(refusal, error):
     port = free_port()
     refused = CLIPS[4]
-    memory = FakeMemory(refuse=refused.clip_id)
+    memory = FakeMemory(refuse=refused.clip_id, refusal=refusal)
 
     async def scenario():
         async with fake_memory_server(memory, port):
@@ -213,7 +249,7 @@ def test_a_refused_clip_fails_its_write_and_the_others_go_through():
             return results
 
     results = asyncio.run(scenario())
-    assert isinstance(results[4], InvalidArgument) and "too long" in str(results[4])
+    assert isinstance(results[4], error) and "too long" in str(results[4])
     assert all(result is None for index, result in enumerate(results) if index != 4)
     assert refused.clip_id not in memory.stored and len(memory.stored) == len(CLIPS) - 1
 

@@ -17,8 +17,12 @@ CLIP = ClipRecord(
 )
 
 
-def test_clip_round_trip():
-    assert convert.clip_from_pb(convert.clip_to_pb(CLIP)) == CLIP
+FILE_CLIP = ClipRecord("gate", 21.0, 24.0, "", ("ALARM CODE 7315",), frame_count=4, source_key="9f86d081884c7d65")
+
+
+@pytest.mark.parametrize("clip", [CLIP, FILE_CLIP], ids=["live", "file"])
+def test_clip_round_trip(clip):
+    assert convert.clip_from_pb(convert.clip_to_pb(clip)) == clip
 
 
 def test_hit_round_trip():

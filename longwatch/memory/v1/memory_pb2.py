@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n longwatch/memory/v1/memory.proto\x12\x13longwatch.memory.v1\"\xa9\x01\n\nClipRecord\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0f\n\x07\x63\x61ption\x18\x04 \x01(\t\x12\x11\n\tocr_lines\x18\x05 \x03(\t\x12\x18\n\x10visual_embedding\x18\x06 \x03(\x02\x12\x13\n\x0b\x66rame_count\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\"B\n\x11WriteClipsRequest\x12-\n\x04\x63lip\x18\x01 \x01(\x0b\x32\x1f.longwatch.memory.v1.ClipRecord\"%\n\x12WriteClipsResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\"\\\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\t\n\x01k\x18\x05 \x01(\x05\"l\n\tSearchHit\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\">\n\x0eSearchResponse\x12,\n\x04hits\x18\x01 \x03(\x0b\x32\x1e.longwatch.memory.v1.SearchHit\"\x14\n\x12ListStreamsRequest\"W\n\rStreamSummary\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x12\n\nclip_count\x18\x02 \x01(\x03\x12\x0f\n\x07\x66irst_s\x18\x03 \x01(\x01\x12\x0e\n\x06last_s\x18\x04 \x01(\x01\"J\n\x13ListStreamsResponse\x12\x33\n\x07streams\x18\x01 \x03(\x0b\x32\".longwatch.memory.v1.StreamSummary2\xa7\x02\n\rMemoryService\x12\x61\n\nWriteClips\x12&.longwatch.memory.v1.WriteClipsRequest\x1a\'.longwatch.memory.v1.WriteClipsResponse(\x01\x30\x01\x12Q\n\x06Search\x12\".longwatch.memory.v1.SearchRequest\x1a#.longwatch.memory.v1.SearchResponse\x12`\n\x0bListStreams\x12\'.longwatch.memory.v1.ListStreamsRequest\x1a(.longwatch.memory.v1.ListStreamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n longwatch/memory/v1/memory.proto\x12\x13longwatch.memory.v1\"\xbd\x01\n\nClipRecord\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0f\n\x07\x63\x61ption\x18\x04 \x01(\t\x12\x11\n\tocr_lines\x18\x05 \x03(\t\x12\x18\n\x10visual_embedding\x18\x06 \x03(\x02\x12\x13\n\x0b\x66rame_count\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\x12\x12\n\nsource_key\x18\t \x01(\t\"B\n\x11WriteClipsRequest\x12-\n\x04\x63lip\x18\x01 \x01(\x0b\x32\x1f.longwatch.memory.v1.ClipRecord\"%\n\x12WriteClipsResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\"\\\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\t\n\x01k\x18\x05 \x01(\x05\"l\n\tSearchHit\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\">\n\x0eSearchResponse\x12,\n\x04hits\x18\x01 \x03(\x0b\x32\x1e.longwatch.memory.v1.SearchHit\"\x14\n\x12ListStreamsRequest\"W\n\rStreamSummary\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x12\n\nclip_count\x18\x02 \x01(\x03\x12\x0f\n\x07\x66irst_s\x18\x03 \x01(\x01\x12\x0e\n\x06last_s\x18\x04 \x01(\x01\"J\n\x13ListStreamsResponse\x12\x33\n\x07streams\x18\x01 \x03(\x0b\x32\".longwatch.memory.v1.StreamSummary2\xa7\x02\n\rMemoryService\x12\x61\n\nWriteClips\x12&.longwatch.memory.v1.WriteClipsRequest\x1a\'.longwatch.memory.v1.WriteClipsResponse(\x01\x30\x01\x12Q\n\x06Search\x12\".longwatch.memory.v1.SearchRequest\x1a#.longwatch.memory.v1.SearchResponse\x12`\n\x0bListStreams\x12\'.longwatch.memory.v1.ListStreamsRequest\x1a(.longwatch.memory.v1.ListStreamsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,23 +32,23 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'longwatch.memory.v1.memory_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CLIPRECORD']._serialized_start=58
-  _globals['_CLIPRECORD']._serialized_end=227
-  _globals['_WRITECLIPSREQUEST']._serialized_start=229
-  _globals['_WRITECLIPSREQUEST']._serialized_end=295
-  _globals['_WRITECLIPSRESPONSE']._serialized_start=297
-  _globals['_WRITECLIPSRESPONSE']._serialized_end=334
-  _globals['_SEARCHREQUEST']._serialized_start=336
-  _globals['_SEARCHREQUEST']._serialized_end=428
-  _globals['_SEARCHHIT']._serialized_start=430
-  _globals['_SEARCHHIT']._serialized_end=538
-  _globals['_SEARCHRESPONSE']._serialized_start=540
-  _globals['_SEARCHRESPONSE']._serialized_end=602
-  _globals['_LISTSTREAMSREQUEST']._serialized_start=604
-  _globals['_LISTSTREAMSREQUEST']._serialized_end=624
-  _globals['_STREAMSUMMARY']._serialized_start=626
-  _globals['_STREAMSUMMARY']._serialized_end=713
-  _globals['_LISTSTREAMSRESPONSE']._serialized_start=715
-  _globals['_LISTSTREAMSRESPONSE']._serialized_end=789
-  _globals['_MEMORYSERVICE']._serialized_start=792
-  _globals['_MEMORYSERVICE']._serialized_end=1087
+  _globals['_CLIPRECORD']._serialized_end=247
+  _globals['_WRITECLIPSREQUEST']._serialized_start=249
+  _globals['_WRITECLIPSREQUEST']._serialized_end=315
+  _globals['_WRITECLIPSRESPONSE']._serialized_start=317
+  _globals['_WRITECLIPSRESPONSE']._serialized_end=354
+  _globals['_SEARCHREQUEST']._serialized_start=356
+  _globals['_SEARCHREQUEST']._serialized_end=448
+  _globals['_SEARCHHIT']._serialized_start=450
+  _globals['_SEARCHHIT']._serialized_end=558
+  _globals['_SEARCHRESPONSE']._serialized_start=560
+  _globals['_SEARCHRESPONSE']._serialized_end=622
+  _globals['_LISTSTREAMSREQUEST']._serialized_start=624
+  _globals['_LISTSTREAMSREQUEST']._serialized_end=644
+  _globals['_STREAMSUMMARY']._serialized_start=646
+  _globals['_STREAMSUMMARY']._serialized_end=733
+  _globals['_LISTSTREAMSRESPONSE']._serialized_start=735
+  _globals['_LISTSTREAMSRESPONSE']._serialized_end=809
+  _globals['_MEMORYSERVICE']._serialized_start=812
+  _globals['_MEMORYSERVICE']._serialized_end=1107
 # @@protoc_insertion_point(module_scope)

@@ -7,7 +7,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ClipRecord(_message.Message):
-    __slots__ = ("stream_id", "start_s", "end_s", "caption", "ocr_lines", "visual_embedding", "frame_count", "start_wall_ms")
+    __slots__ = ("stream_id", "start_s", "end_s", "caption", "ocr_lines", "visual_embedding", "frame_count", "start_wall_ms", "source_key")
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     START_S_FIELD_NUMBER: _ClassVar[int]
     END_S_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +16,7 @@ class ClipRecord(_message.Message):
     VISUAL_EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     FRAME_COUNT_FIELD_NUMBER: _ClassVar[int]
     START_WALL_MS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_KEY_FIELD_NUMBER: _ClassVar[int]
     stream_id: str
     start_s: float
     end_s: float
@@ -24,7 +25,8 @@ class ClipRecord(_message.Message):
     visual_embedding: _containers.RepeatedScalarFieldContainer[float]
     frame_count: int
     start_wall_ms: int
-    def __init__(self, stream_id: _Optional[str] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., caption: _Optional[str] = ..., ocr_lines: _Optional[_Iterable[str]] = ..., visual_embedding: _Optional[_Iterable[float]] = ..., frame_count: _Optional[int] = ..., start_wall_ms: _Optional[int] = ...) -> None: ...
+    source_key: str
+    def __init__(self, stream_id: _Optional[str] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., caption: _Optional[str] = ..., ocr_lines: _Optional[_Iterable[str]] = ..., visual_embedding: _Optional[_Iterable[float]] = ..., frame_count: _Optional[int] = ..., start_wall_ms: _Optional[int] = ..., source_key: _Optional[str] = ...) -> None: ...
 
 class WriteClipsRequest(_message.Message):
     __slots__ = ("clip",)

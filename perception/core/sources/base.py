@@ -28,6 +28,7 @@ class FrameSource(Protocol):
     display: str  # the source with credentials redacted
     is_live: bool
     duration_s: float  # length of a file; 0 when unknown or live
+    source_key: str  # files: a digest of the first MiB, carried by each clip; "" for live sources
 
     def frames(self, stop: threading.Event) -> Iterator[DecodedFrame]:
         """Frames in stream order until the source ends or `stop` is set; raises when decoding fails."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 
@@ -22,6 +24,7 @@ _FALLBACK_FPS = 25.0
 # FFmpeg demuxers that turn text into video: "tty" renders .txt/.nfo/.ans files as ANSI art.
 # Nobody means such a file as a camera recording.
 _TEXT_FORMATS = frozenset({"tty"})
+_KEY_PREFIX_BYTES = 1 << 20
 
 
 def _probe_duration_s(path: Path) -> float:
@@ -54,13 +57,19 @@ def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSo
         # A FIFO or a device would block the open forever; a camera is added by its URL.
         if not path.is_file():
             raise InvalidArgument(f"{path} is not a regular file; pass a video file, or a live source by its URL")
-        with path.open("rb"):
-            pass
+        with path.open("rb") as file:
+            key = _content_key(file)
     except PermissionError:
         raise InvalidArgument(f"perception may not read {path}; make it readable by the perception service") from None
     except OSError as exc:  # a name too long for the file system, a broken mount, ...
         raise InvalidArgument(f"cannot use {path}: {exc.strerror or exc}; pass a readable video file") from None
-    return FileSource(path, _probe_duration_s(path), options)
+    return FileSource(path, _probe_duration_s(path), options, key)
+
+
+def _content_key(file: BinaryIO) -> str:
+    """A digest of the file's first MiB: the same recording gives the same key wherever it lies, and
+    while it grows; two recordings differ in their first MiB (headers, timestamps, the first frames)."""
+    return hashlib.sha256(file.read(_KEY_PREFIX_BYTES)).hexdigest()[:32]
 
 
 class FileSource:
@@ -68,10 +77,11 @@ class FileSource:
 
     is_live = False
 
-    def __init__(self, path: Path, duration_s: float, options: SourceOptions) -> None:
+    def __init__(self, path: Path, duration_s: float, options: SourceOptions, source_key: str) -> None:
         self.location = str(path)
         self.display = str(path)
         self.duration_s = duration_s
+        self.source_key = source_key
         self._path = path
         self._options = options
         self._alive = time.monotonic()

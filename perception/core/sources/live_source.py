@@ -59,6 +59,7 @@ class LiveSource:
     """Frames of a live stream for as long as `stop` is not set: failures are logged and retried."""
 
     is_live = True
+    source_key = ""  # live clips are named by wall-clock time: a new session never overwrites an old one
     duration_s = 0.0
 
     def __init__(self, stream_id: str, url: str, options: SourceOptions, opener: Opener = open_container) -> None:

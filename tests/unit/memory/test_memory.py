@@ -35,6 +35,7 @@ async def started(factory: MemoryFactory, **options) -> Memory:
         {"start_s": 1.7e308, "end_s": 1.7e308},  # finite, but no stream is that long: its clip id would overflow
         {"start_wall_ms": -5},
         {"frame_count": -2},
+        {"source_key": "k" * 65},
         {"visual_embedding": (0.5, math.nan)},
         {"visual_embedding": (0.1,) * 5000},  # over the 4096 values any vision model gives
         {"caption": "x" * 2000},  # over the 1000-character limit the factory sets
@@ -156,6 +157,31 @@ def test_a_failing_store_write_is_not_acknowledged_and_is_retried(memories, monk
         return streams
 
     assert [summary.stream_id for summary in run(scenario())] == ["dock", "gate"]
+
+
+def test_a_second_file_under_a_stream_name_is_refused_even_after_a_restart(memories):
+    day1 = ClipRecord(**{**GOOD.__dict__, "source_key": "day1"})
+    day2 = ClipRecord(**{**GOOD.__dict__, "caption": "an empty yard", "source_key": "day2"})
+    live = ClipRecord(**{**GOOD.__dict__, "start_wall_ms": 1_700_000_000_000})
+
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(day1)
+        await memory.write(day1)  # the same file again rewrites its own clip
+        await memory.write(live)  # live clips are named by wall-clock time and never collide with a file's
+        await memory.close()
+        restarted = await started(memories)
+        with pytest.raises(FailedPrecondition, match="'gate' already holds the clips of another file"):
+            await restarted.write(day2)
+        await restarted.write(ClipRecord(**{**day2.__dict__, "stream_id": "gate-day2"}))
+        hits = await restarted.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))
+        streams = restarted.list_streams()
+        await restarted.close()
+        return hits, streams
+
+    hits, streams = run(scenario())
+    assert sorted(hit.text for hit in hits) == sorted([day1.text, live.text])  # day1's clip was not overwritten
+    assert [(summary.stream_id, summary.clip_count) for summary in streams] == [("gate", 2), ("gate-day2", 1)]
 
 
 def test_calls_before_start_and_after_close_are_unavailable(memories):

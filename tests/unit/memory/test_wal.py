@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import struct
+
 import numpy as np
 import pytest
 
@@ -35,6 +39,17 @@ def test_entry_encoding_round_trips():
     assert decoded.clip == original.clip
     np.testing.assert_array_equal(decoded.embedding, original.embedding)
     assert decoded.embedding.dtype == np.float32
+
+
+def test_a_record_logged_before_clips_had_a_source_key_still_decodes():
+    original = ClipRecord("gate", 2.0, 3.5, "a car", ("EXIT 42",), frame_count=3, source_key="e3b0c442")
+    payload = encode_entry(WalEntry(clip=original, embedding=np.ones(4, np.float32)))
+    (length,) = struct.unpack_from("<I", payload)
+    header = json.loads(payload[4 : 4 + length])
+    del header["clip"]["source_key"]
+    older = json.dumps(header).encode()
+    decoded = decode_entry(struct.pack("<I", len(older)) + older + payload[4 + length :])
+    assert decoded.clip == dataclasses.replace(original, source_key="")
 
 
 def test_unapplied_records_are_replayed_after_a_crash(tmp_path):

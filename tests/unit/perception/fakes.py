@@ -140,6 +140,7 @@ class FakeSource:
         self.location = location
         self.display = location
         self.is_live = is_live
+        self.source_key = "" if is_live else "fake-file"
         self.duration_s = 0.0 if is_live else duration_s
         self._scenes = scenes
         self._frame_count = round(duration_s * fps)

@@ -78,6 +78,19 @@ def test_a_live_url_needs_a_host():
     assert open_source("s", "rtsp://u:secret@cam.local/s", OPTIONS).display == "rtsp://***@cam.local/s"
 
 
+def test_a_file_is_keyed_by_its_content_not_its_path(tmp_path):
+    video = write_video(tmp_path / "day1.mp4", duration_s=1.0, fps=10, scenes=[(0.0, GREY)])
+    copy = tmp_path / "copy" / "day1.mp4"
+    copy.parent.mkdir()
+    copy.write_bytes(video.read_bytes())
+    other = write_video(tmp_path / "day2.mp4", duration_s=1.0, fps=10, scenes=[(0.0, RED)])
+    key = open_source("s", str(video), OPTIONS).source_key
+    assert len(key) == 32
+    assert open_source("s", str(copy), OPTIONS).source_key == key
+    assert open_source("s", str(other), OPTIONS).source_key != key
+    assert open_source("s", "rtsp://cam.local/s", OPTIONS).source_key == ""
+
+
 def test_a_file_decodes_on_the_fly_with_its_times_and_duration(tmp_path):
     video = write_video(tmp_path / "clip.mp4", duration_s=3.0, fps=10, scenes=[(0.0, GREY), (2.0, RED)])
     source = open_source("s", str(video), SourceOptions(max_frame_side_px=32))

@@ -45,8 +45,9 @@ def test_clips_cover_the_video_and_follow_its_scenes(video):
     compute = fake_compute()
     sink = RecordingSink()
 
+    source = open_source("yard", str(video), SourceOptions())
+
     async def run():
-        source = open_source("yard", str(video), SourceOptions())
         worker = StreamWorker("yard", source, worker_config(sample_fps=2.0, clip_max_s=1.5), compute, sink)
         worker.start()
         return await worker.wait()
@@ -72,6 +73,7 @@ def test_clips_cover_the_video_and_follow_its_scenes(video):
     assert compute.captioner.images_read == 3
     assert all(len(clip.visual_embedding) == FakeEncoder.dim for clip in sink.clips)
     assert sink.clips[0].caption == "1 distinct frames"
+    assert {clip.source_key for clip in sink.clips} == {source.source_key} and len(source.source_key) == 32
 
 
 def test_a_finished_stream_lets_go_of_its_frames(video):
