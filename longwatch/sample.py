@@ -41,23 +41,21 @@ class Event:
     answer: str
 
 
+# One event per two lines reads as a table.
+# fmt: off
 EVENTS: tuple[Event, ...] = (
-    Event(
-        "car", "number_plate", "KPL 4721", 3.0, 9.0, "When was the car with number plate KPL 4721 in view?", "0:03-0:09"
-    ),
-    Event("gate_sign", "sign", "GATE B CLOSED", 12.0, 18.0, "What did the sign at the gate say?", "GATE B CLOSED"),
-    Event("alarm", "screen", "ALARM CODE 7315", 21.0, 27.0, "What was the alarm code on the screen?", "7315"),
-    Event(
-        "truck",
-        "number_plate",
-        "DELIVERY MXD 3390",
-        30.0,
-        36.0,
-        "What was the number plate of the delivery truck?",
-        "MXD 3390",
-    ),
-    Event("exit_sign", "sign", "EXIT 42", 39.0, 45.0, "Which exit number was shown on the sign?", "42"),
+    Event("car", "number_plate", "KPL 4721", 3.0, 9.0,
+          "When was the car with number plate KPL 4721 in view?", "0:03-0:09"),
+    Event("gate_sign", "sign", "GATE B CLOSED", 12.0, 18.0,
+          "What did the sign at the gate say?", "GATE B CLOSED"),
+    Event("alarm", "screen", "ALARM CODE 7315", 21.0, 27.0,
+          "What was the alarm code on the screen?", "7315"),
+    Event("truck", "number_plate", "DELIVERY MXD 3390", 30.0, 36.0,
+          "What was the number plate of the delivery truck?", "MXD 3390"),
+    Event("exit_sign", "sign", "EXIT 42", 39.0, 45.0,
+          "Which exit number was shown on the sign?", "42"),
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
