@@ -36,6 +36,11 @@ async def eventually(predicate, timeout_s: float = 20.0) -> None:
         await asyncio.sleep(0.01)
 
 
+def all_collected(refs) -> bool:
+    gc.collect()
+    return all(ref() is None for ref in refs)
+
+
 @pytest.fixture
 def video(tmp_path):
     return write_video(tmp_path / "small.mp4", duration_s=5.0, fps=10, scenes=SCENES)
@@ -84,13 +89,13 @@ def test_a_finished_stream_lets_go_of_its_frames(video):
         source = open_source("yard", str(video), SourceOptions())
         worker = StreamWorker("yard", source, worker_config(sample_fps=2.0), compute, RecordingSink())
         worker.start()
-        return worker, await worker.wait()
+        status = await worker.wait()
+        await eventually(lambda: all_collected(compute.encoder.encoded_refs))  # the decode thread may be ending
+        return worker, status
 
     worker, status = asyncio.run(run())
-    gc.collect()
     assert status.state is StreamState.FINISHED
     assert compute.encoder.encoded_refs, "the encoder saw no frames"
-    assert all(ref() is None for ref in compute.encoder.encoded_refs)
 
 
 def test_finished_waits_until_memory_acknowledges_every_clip(video):
@@ -140,13 +145,14 @@ def test_a_clip_memory_refuses_fails_the_stream_and_lets_go_of_its_frames():
         source = FakeSource(SCENES, duration_s=5.0)
         worker = StreamWorker("yard", source, worker_config(), compute, RefusingSink())
         worker.start()
-        return worker, await worker.wait()
+        status = await worker.wait()
+        await eventually(lambda: all_collected(compute.encoder.encoded_refs))  # the decode thread may be ending
+        return worker, status
 
     worker, status = asyncio.run(run())
     assert status.state is StreamState.FAILED
     assert "memory did not take a clip" in status.error and "too long" in status.error
-    gc.collect()
-    assert compute.encoder.encoded_refs and all(ref() is None for ref in compute.encoder.encoded_refs)
+    assert compute.encoder.encoded_refs, "the encoder saw no frames"
 
 
 class SlowEncoder(FakeEncoder):
