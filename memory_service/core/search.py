@@ -66,12 +66,13 @@ def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
 
 
 def where_clause(query: SearchQuery) -> dict[str, Any] | None:
-    """chromadb metadata filter: the streams, and clips overlapping [start_s, end_s] (end_s = 0: open)."""
+    """chromadb metadata filter: the streams, and clips overlapping [start_s, end_s] (end_s = 0: open).
+    A clip spans [its start_s, its end_s): one that ends at start_s is the clip before the range."""
     conditions: list[dict[str, Any]] = []
     if query.stream_ids:
         conditions.append({"stream_id": {"$in": sorted(set(query.stream_ids))}})
     if query.start_s > 0:
-        conditions.append({"end_s": {"$gte": query.start_s}})
+        conditions.append({"end_s": {"$gt": query.start_s}})
     if query.end_s > 0:
         conditions.append({"start_s": {"$lte": query.end_s}})
     if not conditions:

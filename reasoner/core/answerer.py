@@ -14,8 +14,9 @@ So every reply is copied from the evidence, even with a random-weight model."""
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from longwatch.times import format_range_s
@@ -23,10 +24,10 @@ from longwatch.types import SearchHit
 from reasoner import metrics
 from reasoner.core.evidence_text import (
     clean_generation,
-    contiguous_span,
+    contiguous_hits,
     distinct_texts,
     extract_candidates,
-    is_grounded,
+    grounding_index,
     labelled_value,
     lexical_relevance,
     most_relevant,
@@ -58,14 +59,14 @@ _WARM_UP_PROMPT = "Question: What number comes after 41?\nAnswer:"
 T = TypeVar("T")
 
 
-def best_first(hits: Sequence[SearchHit]) -> list[SearchHit]:
+def best_first(hits: Iterable[SearchHit]) -> list[SearchHit]:
     """Hits by descending retrieval score; ties keep their retrieved order."""
     return sorted(hits, key=lambda hit: -hit.score)
 
 
 def confidence_for(method: AnswerMethod, best_score: float) -> float:
     """In [0, 1]: the best hit's score (cosine plus exact-term bonus, clamped) times the method's trust."""
-    retrieval = min(max(best_score, 0.0), 1.0)
+    retrieval = min(max(best_score, 0.0), 1.0) if math.isfinite(best_score) else 0.0
     return round(retrieval * _CONFIDENCE_FACTOR[method], 3)
 
 
@@ -100,12 +101,13 @@ class Answerer:
         prompt = build_prompt(question, shown, self._limits.hit_text_chars)
         generated = self._generate(question, shown, prompt, budget)
         if generated is not None:
-            return self._reply(generated, AnswerMethod.GENERATED, ranked)
+            text, source = generated
+            return self._reply(text, AnswerMethod.GENERATED, ranked, (source,))
         focus = most_relevant(question, shown)
         candidates = extract_candidates(question, focus, self._limits.max_candidates)
         chosen = self._choose_by_score(question, focus, prompt, candidates, budget)
         if chosen is not None:
-            return self._reply(chosen.text, AnswerMethod.SCORED, ranked)
+            return self._reply(chosen.text, AnswerMethod.SCORED, ranked, (focus[chosen.hit_index],))
         return self._extractive(question, focus, candidates, ranked)
 
     def answer_without_llm(self, question: str, hits: Sequence[SearchHit]) -> Reply:
@@ -124,23 +126,29 @@ class Answerer:
             return Reply(NO_EVIDENCE_ANSWER, AnswerMethod.NOTHING, 0.0)
         if is_when_question(question):
             best = ranked[0]
-            start_s, end_s = contiguous_span(best, ranked, _CONTIGUOUS_GAP_S)
-            return self._reply(f"{format_range_s(start_s, end_s)} in {best.stream_id}", AnswerMethod.TIME, ranked)
-        matched = labelled_value(question, ranked[: self._limits.prompt_hits])
+            span = contiguous_hits(best, ranked, _CONTIGUOUS_GAP_S)
+            text = f"{format_range_s(span[0].start_s, max(hit.end_s for hit in span))} in {best.stream_id}"
+            return self._reply(text, AnswerMethod.TIME, ranked, (best, *(hit for hit in span if hit is not best)))
+        labelled = ranked[: self._limits.prompt_hits]
+        matched = labelled_value(question, labelled)
         if matched is not None:
-            return self._reply(matched.text, AnswerMethod.MATCHED, ranked)
+            return self._reply(matched.text, AnswerMethod.MATCHED, ranked, (labelled[matched.hit_index],))
         return None
 
-    def _generate(self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget) -> str | None:
-        """The model's own short answer if there was time and it is grounded in the evidence, else None."""
+    def _generate(
+        self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget
+    ) -> tuple[str, SearchHit] | None:
+        """The model's own short answer and the hit it is copied from, if there was time and it is
+        grounded in the evidence; else None."""
         raw = self._timed(
             _GENERATE, budget, lambda: self._llm.generate(prompt, self._limits.max_new_tokens, ANSWER_STOP)
         )
         if raw is None:
             return None
         reply = strip_question_words(clean_generation(raw, self._limits.max_answer_chars), question)
-        if is_grounded(reply, [hit.text for hit in shown], question):
-            return reply
+        index = grounding_index(reply, [hit.text for hit in shown], question)
+        if index is not None:
+            return reply, shown[index]
         logger.debug("generation %r is not in the evidence; ranking evidence spans instead", raw)
         return None
 
@@ -164,12 +172,15 @@ class Answerer:
         self, question: str, focus: Sequence[SearchHit], candidates: Sequence[Candidate], ranked: Sequence[SearchHit]
     ) -> Reply:
         ordered = rank_without_llm(question, candidates)
-        text = ordered[0].text if ordered else " ".join(focus[0].text.split())
-        return self._reply(text, AnswerMethod.EXTRACTIVE, ranked)
+        if ordered:
+            return self._reply(ordered[0].text, AnswerMethod.EXTRACTIVE, ranked, (focus[ordered[0].hit_index],))
+        return self._reply(" ".join(focus[0].text.split()), AnswerMethod.EXTRACTIVE, ranked, (focus[0],))
 
-    def _reply(self, text: str, method: AnswerMethod, ranked: Sequence[SearchHit]) -> Reply:
+    def _reply(
+        self, text: str, method: AnswerMethod, ranked: Sequence[SearchHit], sources: tuple[SearchHit, ...]
+    ) -> Reply:
         best_score = ranked[0].score if ranked else 0.0
-        return Reply(text[: self._limits.max_answer_chars], method, confidence_for(method, best_score))
+        return Reply(text[: self._limits.max_answer_chars], method, confidence_for(method, best_score), sources)
 
     def _timed(self, step: str, budget: Budget, call: Callable[[], T]) -> T | None:
         """Runs one LLM step if it is expected to end before the deadline, and learns how long it took."""

@@ -53,20 +53,24 @@ def split_hit_text(text: str) -> tuple[str, list[str]]:
     return caption, [line for line in lines if line]
 
 
-def is_grounded(answer: str, evidence_texts: Sequence[str], question: str) -> bool:
-    """True when `answer`'s tokens occur in that order, together, in one evidence text ("KPL-4721" in
-    "text on screen: KPL 4721 | EXIT 42"), that text shares as many of the question's words as any other
-    does (a small model copies "yellow" from the jacket when asked the colour of the car), and the
-    answer says something the question did not."""
+def grounding_index(answer: str, evidence_texts: Sequence[str], question: str) -> int | None:
+    """The index of the first evidence text that grounds `answer`, or None: one where `answer`'s tokens
+    occur in that order, together ("KPL-4721" in "text on screen: KPL 4721 | EXIT 42"), that shares as
+    many of the question's words as any other does (a small model copies "yellow" from the jacket when
+    asked the colour of the car), provided the answer says something the question did not."""
     answer_tokens = tokens(answer)
     if not answer_tokens or not set(answer_tokens) - set(tokens(question)):
-        return False
+        return None
     asked = content_tokens(question)
     relevance = [len(asked & set(tokens(text))) for text in evidence_texts]
-    return any(
-        _contains_run(tokens(text), answer_tokens) and relevance[index] == max(relevance)
-        for index, text in enumerate(evidence_texts)
-    )
+    for index, text in enumerate(evidence_texts):
+        if relevance[index] == max(relevance) and _contains_run(tokens(text), answer_tokens):
+            return index
+    return None
+
+
+def is_grounded(answer: str, evidence_texts: Sequence[str], question: str) -> bool:
+    return grounding_index(answer, evidence_texts, question) is not None
 
 
 def _contains_run(haystack: list[str], needle: list[str]) -> bool:
@@ -87,28 +91,33 @@ def distinct_texts(hits: Sequence[SearchHit]) -> list[SearchHit]:
 
 
 def most_relevant(question: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
-    """The hits sharing the most question words (all of them when none shares any), in their order.
-    A reply comes from these: a small model is drawn to a striking span ("KPL 4721") in another note."""
+    """The hits sharing the most question words, in their order; the best-ranked hit alone when none
+    shares any, since then memory's ranking is the only signal. A reply comes from these: a small model
+    is drawn to a striking span ("KPL 4721") in another note."""
     asked = content_tokens(question)
     relevance = [len(asked & set(tokens(hit.text))) for hit in hits]
     top = max(relevance, default=0)
+    if top == 0:
+        return list(hits[:1])
     return [hit for hit, shared in zip(hits, relevance, strict=True) if shared == top]
 
 
-def contiguous_span(best: SearchHit, hits: Sequence[SearchHit], max_gap_s: float) -> tuple[float, float]:
-    """(start_s, end_s) of `best` grown over hits of its stream with the same text that touch it (within
-    `max_gap_s`): a plate in view for 6 s is one range, not the first of two 3-second clips."""
+def contiguous_hits(best: SearchHit, hits: Sequence[SearchHit], max_gap_s: float) -> list[SearchHit]:
+    """`best` and the hits of its stream with the same text that touch it, or touch those (within
+    `max_gap_s`), by start time: a plate in view for 6 s is one range, not the first of two 3-second clips."""
     same = [hit for hit in hits if hit.stream_id == best.stream_id and tokens(hit.text) == tokens(best.text)]
+    span = [best]
     start_s, end_s = best.start_s, best.end_s
     is_growing = True
     while is_growing:
         is_growing = False
         for hit in same:
             touches = hit.start_s <= end_s + max_gap_s and hit.end_s >= start_s - max_gap_s
-            if touches and (hit.start_s < start_s or hit.end_s > end_s):
+            if touches and not any(hit is taken for taken in span):
+                span.append(hit)
                 start_s, end_s = min(start_s, hit.start_s), max(end_s, hit.end_s)
                 is_growing = True
-    return start_s, end_s
+    return sorted(span, key=lambda hit: hit.start_s)
 
 
 def labelled_value(question: str, hits: Sequence[SearchHit]) -> Candidate | None:

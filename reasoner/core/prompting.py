@@ -10,10 +10,21 @@ from longwatch.times import format_range_s
 from longwatch.types import SearchHit
 
 # Questions about a moment: the answer is the evidence's time range, which the LLM must not invent.
+# Politeness and hedges that may come before the "when": "Can you tell me roughly when ...".
+_LEAD_IN = (
+    r"(?:(?:and|so|please|roughly|about|approximately|exactly|just)\s+"
+    r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell\s+me|say|check)\s+"
+    r"|(?:do|did)\s+you\s+(?:know|see|notice)\s+|tell\s+me\s+|i\s+(?:want|would\s+like)\s+to\s+know\s+)*"
+)
 _WHEN_QUESTION = re.compile(
-    r"^\W*(?:and\s+|so\s+|tell me\s+|do you know\s+)?when\b"
-    r"|\b(?:what|which|at what)\s+(?:time|moment|point|timestamp|minute|second)\b"
-    r"|\bhow long ago\b",
+    rf"^\W*{_LEAD_IN}when\b"
+    r"|\bwhen\W*$"  # "The car KPL 4721 was seen when?"
+    r"|\bsince\s+when\b"
+    # "What time did the van leave?", but not "What time did the clock show?": a time read off the screen.
+    r"|\b(?:at\s+)?what\s+(?:time|moment|point|timestamp)\b"
+    r"(?!\s+(?:did|does|do|was|is)\s+(?:the\s+|a\s+|its\s+)?(?:clock|watch|timer|display)\b)"
+    r"|\bat\s+(?:what|which)\s+(?:minute|second)\b"
+    r"|\bhow\s+long\s+ago\b",
     re.IGNORECASE,
 )
 

@@ -12,6 +12,7 @@ from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
 from longwatch.types import Answer, Evidence, SearchHit
 from reasoner import metrics
 from reasoner.core.answerer import Answerer, best_first
+from reasoner.core.evidence_text import tokens
 from reasoner.core.retriever import Retriever
 from reasoner.core.types import AnswerMethod, Budget, ReasonerLimits, Reply
 
@@ -61,9 +62,9 @@ class Reasoner:
             raise
         with metrics.ASK_SECONDS.time():
             with metrics.RETRIEVE_SECONDS.time():
-                hits = best_first(
-                    await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
-                )
+                found = await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
+            # A clip with no caption and no on-screen text can neither answer nor show anything.
+            hits = best_first(hit for hit in found if tokens(hit.text))
             reply = await self._answer(question, hits, budget)
         metrics.ANSWERS.labels(reply.method.value).inc()
         latency_ms = (self._clock() - started) * 1000
@@ -77,7 +78,7 @@ class Reasoner:
         )
         return Answer(
             answer=reply.text,
-            evidence=self._evidence(hits) if reply.method != AnswerMethod.NOTHING else (),
+            evidence=self._evidence(reply, hits) if reply.method != AnswerMethod.NOTHING else (),
             confidence=reply.confidence,
             latency_ms=latency_ms,
         )
@@ -128,7 +129,13 @@ class Reasoner:
         work.add_done_callback(lambda _: self._llm_turn.release())
         return await asyncio.shield(work)
 
-    def _evidence(self, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
+    def _evidence(self, reply: Reply, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
+        """The reply's sources (all of them: a "when" range is cited whole), then the best other hits."""
+        cited = {hit.clip_id: hit for hit in reply.sources}
+        for hit in hits:
+            if len(cited) >= self._limits.max_evidence:
+                break
+            cited.setdefault(hit.clip_id, hit)
         return tuple(
             Evidence(
                 stream_id=hit.stream_id,
@@ -138,5 +145,5 @@ class Reasoner:
                 clip_id=hit.clip_id,
                 score=hit.score,
             )
-            for hit in hits[: self._limits.max_evidence]
+            for hit in cited.values()
         )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from longwatch.types import SearchHit
+
 
 @dataclass(frozen=True)
 class AskQuery:
@@ -46,6 +48,9 @@ class Reply:
     text: str
     method: AnswerMethod
     confidence: float  # 0 to 1
+    # The hits the reply was read from (a "when" reply: every clip of its range), listed first in the
+    # answer's evidence, so the reply can always be checked against what is cited.
+    sources: tuple[SearchHit, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ def test_stream_filter_keeps_to_the_named_streams(store, embedder):
         (0.0, 0.0, [0.0, 10.0, 20.0]),  # no range
         (12.0, 0.0, [10.0, 20.0]),  # open end; the clip 10-14 overlaps 12
         (0.0, 9.0, [0.0]),  # the clip 0-4 only
-        (14.0, 20.0, [10.0, 20.0]),  # touching both ends counts as overlap
+        (13.9, 20.0, [10.0, 20.0]),  # the range's end touching a clip's start counts as overlap
+        (14.0, 20.0, [20.0]),  # a clip spans [start, end): the clip 10-14 ends where the range begins
         (15.0, 19.0, []),  # a gap between clips
     ],
 )

@@ -36,10 +36,19 @@ def test_a_labelled_on_screen_value_is_read_without_the_llm():
 
 def test_ungrounded_generation_is_replaced_by_the_best_scored_span():
     llm = FakeLLM(generation=" KPL 9999", scorer=lambda text: 1.0 if text == " KPL 4721" else 0.0)
-    reply = Answerer(llm).answer("What was the plate?", ALARM_HITS, PLENTY)
+    reply = Answerer(llm).answer("What was the plate?", PLATE_HITS, PLENTY)
     assert (reply.text, reply.method) == ("KPL 4721", AnswerMethod.SCORED)
+    assert reply.sources == (PLATE_HITS[0],)
     assert llm.steps() == ["generate", "score"]
-    assert {" KPL 4721", " EXIT 42", " 7315"} <= set(llm.scored[0])
+    assert {" KPL 4721", " a red car stops at the barrier"} <= set(llm.scored[0])
+
+
+def test_with_no_question_word_in_the_evidence_the_reply_comes_from_memorys_best_hit():
+    # The LLM likes the plate, but memory ranked the alarm clip first and no text says "plate".
+    llm = FakeLLM(generation=" KPL 9999", scorer=lambda text: 1.0 if text == " KPL 4721" else 0.0)
+    reply = Answerer(llm).answer("What was the plate?", ALARM_HITS, PLENTY)
+    assert reply.method == AnswerMethod.SCORED and reply.text in ALARM_HITS[1].text
+    assert reply.sources == (ALARM_HITS[1],)
 
 
 def test_scores_are_helped_by_the_question_words_a_span_shares():
@@ -105,6 +114,7 @@ def test_a_step_that_would_end_past_the_deadline_is_not_started():
 def test_confidence_is_bounded_and_orders_the_methods():
     assert confidence_for(AnswerMethod.GENERATED, 5.0) <= 1.0
     assert confidence_for(AnswerMethod.GENERATED, -1.0) == 0.0
+    assert confidence_for(AnswerMethod.TIME, float("nan")) == 0.0
     assert (
         confidence_for(AnswerMethod.GENERATED, 0.8)
         > confidence_for(AnswerMethod.SCORED, 0.8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reasoner.core.evidence_text import (
     clean_generation,
-    contiguous_span,
+    contiguous_hits,
     distinct_texts,
     extract_candidates,
     is_grounded,
@@ -125,10 +125,10 @@ def test_most_relevant_keeps_the_hits_sharing_most_question_words():
     hits = [hit("text on screen: KPL 4721", 3), hit("text on screen: GATE B CLOSED", 12), hit("a gate sign", 20)]
     assert [h.start_s for h in most_relevant("What did the sign at the gate say?", hits)] == [20]
     assert [h.start_s for h in most_relevant("What did the gate say?", hits)] == [12, 20]
-    assert most_relevant("What was the plate?", hits) == hits  # none shares a word: all stay
+    assert most_relevant("What was the plate?", hits) == hits[:1]  # none shares a word: memory's best
 
 
-def test_contiguous_span_grows_over_touching_clips_of_the_same_text():
+def test_contiguous_hits_grow_over_touching_clips_of_the_same_text():
     plate = "text on screen: KPL 4721"
     hits = [
         hit(plate, 3, 6),
@@ -137,5 +137,5 @@ def test_contiguous_span_grows_over_touching_clips_of_the_same_text():
         hit("text on screen: EXIT 42", 9, 12),
         hit(plate, 0, 2.5, stream_id="yard"),
     ]
-    assert contiguous_span(hits[1], hits, max_gap_s=2.0) == (3, 9)
-    assert contiguous_span(hits[2], hits, max_gap_s=2.0) == (40, 43)
+    assert contiguous_hits(hits[1], hits, max_gap_s=2.0) == [hits[0], hits[1]]
+    assert contiguous_hits(hits[2], hits, max_gap_s=2.0) == [hits[2]]

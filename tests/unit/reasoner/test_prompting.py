@@ -21,6 +21,11 @@ from tests.unit.reasoner.fakes import hit
         "At what time did the sign appear?",
         "What time was the van there?",
         "How long ago did the truck leave?",
+        "Can you tell me when the truck arrived?",
+        "Could you please tell me roughly when the van left?",
+        "Please tell me when the exit sign appeared",
+        "The car KPL 4721 was seen when?",
+        "Since when has the gate been closed?",
     ],
 )
 def test_when_questions(question):
@@ -29,7 +34,13 @@ def test_when_questions(question):
 
 @pytest.mark.parametrize(
     "question",
-    ["What was the plate of the car?", "What was on the screen when the alarm rang?", "Which exit was shown?"],
+    [
+        "What was the plate of the car?",
+        "What was on the screen when the alarm rang?",
+        "Which exit was shown?",
+        "What time did the clock on the wall show?",  # a time read off the video, not a moment in it
+        "Which second car stopped?",
+    ],
 )
 def test_other_questions(question):
     assert not is_when_question(question)

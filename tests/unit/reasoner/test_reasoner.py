@@ -117,6 +117,40 @@ async def test_nothing_in_memory():
     assert llm.calls == []
 
 
+@pytest.mark.parametrize("question", ["What colour was the car?", "When did the dog appear?"])
+async def test_clips_with_no_text_are_no_evidence(question):
+    empty = [hit("", start, start + 3, score=0.1) for start in range(0, 30, 3)]
+    reasoner, llm, _ = make(retriever=FakeRetriever(hits=empty, streams=["gate"]))
+    answer = await reasoner.ask(question)
+    assert (answer.answer, answer.confidence, answer.evidence) == (NO_EVIDENCE_ANSWER, 0.0, ())
+    assert llm.calls == []
+
+
+async def test_the_clip_an_answer_comes_from_is_cited_first_even_below_the_evidence_limit():
+    # Repeated signs collapse to one note each in the prompt, so the plate's clip is the 4th note but the
+    # 7th hit: the answer must still cite it.
+    signs = ["EXIT 42", "GATE B", "BAY 3"]
+    hits = [
+        hit(f"text on screen: {sign}", 6 * i + half * 3, 6 * i + half * 3 + 3, score=0.5 - 0.1 * i)
+        for i, sign in enumerate(signs)
+        for half in (0, 1)
+    ]
+    plate = hit("a red car. text on screen: KPL 4721", 60, 63, score=0.1)
+    reasoner, _, _ = make(FakeLLM(generation=" KPL 4721"), FakeRetriever(hits=[*hits, plate], streams=["gate"]))
+    answer = await reasoner.ask("What was the plate of the car?", deadline_ms=60_000)
+    assert answer.answer == "KPL 4721"
+    assert answer.evidence[0].clip_id == plate.clip_id and len(answer.evidence) == 5
+
+
+async def test_a_when_answer_cites_every_clip_of_its_range():
+    plate = "text on screen: KPL 4721"
+    seen = [hit(plate, start, start + 3, score=0.9) for start in range(3, 30, 3)]  # 9 clips, 3 s to 30 s
+    reasoner, _, _ = make(retriever=FakeRetriever(hits=seen, streams=["gate"]), max_evidence=5)
+    answer = await reasoner.ask("When was KPL 4721 in view?")
+    assert answer.answer == "0:03-0:30 in gate"
+    assert sorted(e.start_s for e in answer.evidence) == list(range(3, 30, 3))
+
+
 async def test_memory_down_is_unavailable():
     reasoner, _, _ = make(retriever=FakeRetriever(is_down=True))
     with pytest.raises(Unavailable, match="memory"):
