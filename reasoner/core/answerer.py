@@ -54,7 +54,12 @@ _GENERATE, _SCORE = "generate", "score"
 _NEW_ESTIMATE_WEIGHT = 0.5  # of the latest step in the moving estimate of a step's duration
 # Seconds between clips of one stream that still count as one stretch of time (a frame or two apart).
 _CONTIGUOUS_GAP_S = 2.0
-_WARM_UP_PROMPT = "Question: What number comes after 41?\nAnswer:"
+_FIRST_CALL_PROMPT = "Question: What number comes after 41?\nAnswer:"
+# A warm-up note of a typical length: a caption and some on-screen text.
+_WARM_UP_NOTE = (
+    "a delivery truck stops at the loading bay and a man unloads boxes. "
+    "text on screen: ALARM CODE 7315 | EXIT 42 | GATE B CLOSED | SPEED LIMIT 20"
+)
 
 T = TypeVar("T")
 
@@ -86,10 +91,23 @@ class Answerer:
         return self._expected_s[step]
 
     def warm_up(self) -> None:
-        """One tiny generation and one scoring: loads kernels and gives first step-time estimates."""
+        """Loads the kernels, then times a generation and a scoring of a typical question's size (4 notes of
+        a caption and some on-screen text, every candidate) for the first step-time estimates. The first
+        calls pay one-off costs, and a one-line prompt runs several times faster: timing either would let
+        the first questions start steps that overrun their deadline. Later steps refine the estimates."""
+        self._llm.generate(_FIRST_CALL_PROMPT, 1, ANSWER_STOP)
+        self._llm.score(_FIRST_CALL_PROMPT, [" 42"])
+        limits = self._limits
+        note = _WARM_UP_NOTE[: limits.hit_text_chars]
+        notes = [
+            SearchHit(f"warm-up@{index}", "warm-up", 5.0 * index, 5.0 * index + 5.0, note, 1.0)
+            for index in range(limits.prompt_hits)
+        ]
+        prompt = build_prompt("What was the alarm code on the screen?", notes, limits.hit_text_chars)
+        candidates = [f" ALARM CODE {7300 + index}" for index in range(limits.max_candidates)]
         budget = Budget.from_now(float("inf"), self._clock)
-        self._timed(_GENERATE, budget, lambda: self._llm.generate(_WARM_UP_PROMPT, 2, ANSWER_STOP))
-        self._timed(_SCORE, budget, lambda: self._llm.score(_WARM_UP_PROMPT, [" 42", " 43"]))
+        self._timed(_GENERATE, budget, lambda: self._llm.generate(prompt, limits.max_new_tokens, ANSWER_STOP))
+        self._timed(_SCORE, budget, lambda: self._llm.score(prompt, candidates))
 
     def answer(self, question: str, hits: Sequence[SearchHit], budget: Budget) -> Reply:
         """The reply, using the LLM only for steps expected to end before the budget's deadline."""
