@@ -9,13 +9,13 @@ from collections.abc import Sequence
 from longwatch.times import format_range_s
 from longwatch.types import SearchHit
 
-# Questions about a moment: the answer is the evidence's time range, which the LLM must not invent.
 # Politeness and hedges that may come before the "when": "Can you tell me roughly when ...".
 _LEAD_IN = (
     r"(?:(?:and|so|please|roughly|about|approximately|exactly|just)\s+"
     r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell\s+me|say|check)\s+"
     r"|(?:do|did)\s+you\s+(?:know|see|notice)\s+|tell\s+me\s+|i\s+(?:want|would\s+like)\s+to\s+know\s+)*"
 )
+# Questions about a moment: the answer is the evidence's time range, which the LLM must not invent.
 _WHEN_QUESTION = re.compile(
     rf"^\W*{_LEAD_IN}when\b"
     r"|\bwhen\W*$"  # "The car KPL 4721 was seen when?"
@@ -23,7 +23,7 @@ _WHEN_QUESTION = re.compile(
     # "What time did the van leave?", but not "What time did the clock show?": a time read off the screen.
     r"|\b(?:at\s+)?what\s+(?:time|moment|point|timestamp)\b"
     r"(?!\s+(?:did|does|do|was|is)\s+(?:the\s+|a\s+|its\s+)?(?:clock|watch|timer|display)\b)"
-    r"|\bat\s+(?:what|which)\s+(?:minute|second)\b"
+    r"|\b(?:at|in)\s+(?:what|which)\s+(?:time|moment|point|minute|second)\b"
     r"|\bhow\s+long\s+ago\b",
     re.IGNORECASE,
 )

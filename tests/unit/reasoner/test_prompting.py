@@ -26,6 +26,8 @@ from tests.unit.reasoner.fakes import hit
         "Please tell me when the exit sign appeared",
         "The car KPL 4721 was seen when?",
         "Since when has the gate been closed?",
+        "At which point did the van leave?",
+        "In which minute did the alarm go off?",
     ],
 )
 def test_when_questions(question):
