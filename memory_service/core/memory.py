@@ -31,6 +31,7 @@ from memory_service.core.wal import WriteAheadLog
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_SEARCH_THREADS = 4  # chromadb queries release the GIL; more than the cores gains little
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
 _MAX_SOURCE_KEY_CHARS = 64
 MAX_STREAM_TIME_S = 1e10  # about 317 years: longer than any stream, and clip ids stay integers
@@ -84,6 +85,8 @@ class Memory:
         self._searcher = HybridSearcher(store, search_limits)
         self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-embed")
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-write")
+        # Searches read the store: their own pool, so close() can wait for them before closing it.
+        self._search_threads = ThreadPoolExecutor(_SEARCH_THREADS, thread_name_prefix="memory-search")
         self._unapplied: list[WalEntry] = []  # logged but not yet in the store (a store failure)
         self._is_ready = False
         self._is_closed = False
@@ -117,7 +120,13 @@ class Memory:
             raise
         with metrics.SEARCH_SECONDS.time():
             embedding = (await self._embed([query.text]))[0]
-            return await asyncio.to_thread(self._searcher.rank, query, embedding)
+            try:
+                ranked = asyncio.get_running_loop().run_in_executor(
+                    self._search_threads, self._searcher.rank, query, embedding
+                )
+            except RuntimeError:  # close() began while the question was being embedded
+                raise Unavailable("memory is stopping; search again once it is back") from None
+            return await ranked
 
     def list_streams(self) -> list[StreamSummary]:
         """Every stream with clips in memory, by stream id; answered from memory, no store scan."""
@@ -125,11 +134,12 @@ class Memory:
         return self._streams.summaries()
 
     async def close(self) -> None:
-        """Checkpoints the log and closes the stores; waits for a write in progress."""
+        """Checkpoints the log and closes the stores; waits for the searches and the write in progress."""
         if self._is_closed:
             return
         self._is_ready = False
         self._is_closed = True
+        await asyncio.to_thread(self._search_threads.shutdown, wait=True)
         await self._on_write_thread(self._close_stores)
         self._write_thread.shutdown(wait=True)
         self._embed_thread.shutdown(wait=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
+import threading
+import time
 
 import pytest
 
 from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
 from longwatch.types import ClipRecord, StreamSummary
 from memory_service.core.memory import Memory
+from memory_service.core.search import HybridSearcher
 from memory_service.core.store import ClipStore
 from memory_service.core.types import SearchQuery, WalEntry
 from tests.unit.memory.fakes import MemoryFactory, run
@@ -182,6 +186,28 @@ def test_a_second_file_under_a_stream_name_is_refused_even_after_a_restart(memor
     hits, streams = run(scenario())
     assert sorted(hit.text for hit in hits) == sorted([day1.text, live.text])  # day1's clip was not overwritten
     assert [(summary.stream_id, summary.clip_count) for summary in streams] == [("gate", 2), ("gate-day2", 1)]
+
+
+def test_close_waits_for_a_search_in_progress_before_closing_the_store(memories, monkeypatch):
+    ranking = threading.Event()
+    real_rank = HybridSearcher.rank
+
+    def slow_rank(self, query, embedding):
+        ranking.set()
+        time.sleep(0.3)  # still reading the store when close() is called
+        return real_rank(self, query, embedding)
+
+    monkeypatch.setattr(HybridSearcher, "rank", slow_rank)
+
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(GOOD)
+        search = asyncio.create_task(memory.search(SearchQuery(text="KX-4721")))
+        await asyncio.to_thread(ranking.wait, 10)
+        await memory.close()
+        return await search
+
+    assert [hit.clip_id for hit in run(scenario())] == [GOOD.clip_id]
 
 
 def test_calls_before_start_and_after_close_are_unavailable(memories):
