@@ -35,6 +35,7 @@ class FrameQueue:
         self._on_drop = on_drop
         self._items: asyncio.Queue[SampledFrame | EndOfFrames] = asyncio.Queue()  # bounded by the rules here
         self._room = threading.Semaphore(max_frames)  # free slots, for the waiting (file) policy
+        self._is_cleared = False  # the stream is final: frames still arriving are let go at once
 
     def put(self, frame: SampledFrame, stop: threading.Event) -> bool:
         """From the decode thread. Returns False if `stop` was set before the frame found room."""
@@ -43,7 +44,7 @@ class FrameQueue:
         while not self._room.acquire(timeout=_STOP_POLL_S):
             if stop.is_set():
                 return False
-        return self._call_soon(self._items.put_nowait, frame)
+        return self._call_soon(self._put_waiting, frame)
 
     def end(self, error: BaseException | None = None) -> None:
         """From the decode thread: no more frames will come."""
@@ -57,7 +58,9 @@ class FrameQueue:
         return self._taken(await self._items.get())
 
     def clear(self) -> None:
-        """From the event loop, once the stream is final: lets go of the frames still queued."""
+        """From the event loop, once the stream is final: lets go of the frames still queued, and of
+        any the decode thread hands over as it ends."""
+        self._is_cleared = True
         while not self._items.empty():
             self._taken(self._items.get_nowait())
 
@@ -66,8 +69,16 @@ class FrameQueue:
             self._room.release()
         return item
 
+    def _put_waiting(self, frame: SampledFrame) -> None:
+        if self._is_cleared:
+            self._taken(frame)
+        else:
+            self._items.put_nowait(frame)
+
     def _put_dropping_oldest(self, frame: SampledFrame) -> None:
         # Runs on the loop, so the size check and the drop cannot interleave with `get`.
+        if self._is_cleared:
+            return
         if self._items.qsize() >= self._max_frames:
             oldest = self._items.get_nowait()
             if isinstance(oldest, EndOfFrames):  # nothing comes after an end marker; keep it
