@@ -57,7 +57,12 @@ class ReasonerSettings(CommonSettings):
     default_deadline_ms: int = Field(
         20_000, gt=0, le=3_600_000, description="time budget of a question that gives none, in milliseconds"
     )
-    max_evidence: int = Field(5, ge=1, le=100, description="evidence items returned with an answer")
+    max_evidence: int = Field(
+        5,
+        ge=1,
+        le=100,
+        description="evidence items returned with an answer; more when it was read from more clips (a 'when' range)",
+    )
     search_k: int = Field(10, ge=1, le=100, description="hits asked of memory per question")
     prompt_hits: int = Field(4, ge=1, le=50, description="hits shown to the LLM in the prompt")
     hit_text_chars: int = Field(400, ge=16, le=20_000, description="characters of each hit's text in the prompt")

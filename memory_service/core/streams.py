@@ -24,6 +24,9 @@ from longwatch.types import ClipRecord, StreamSummary
 
 logger = logging.getLogger(__name__)
 
+# The claim on a file stream whose clips were stored before memory recorded which file a stream holds.
+_FILE_FROM_BEFORE_SOURCES = "unknown-file"
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips (
     clip_id TEXT PRIMARY KEY,
@@ -52,7 +55,12 @@ class StreamIndex:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
+        is_new_schema = not self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'stream_sources'"
+        ).fetchone()
         self._db.executescript(_SCHEMA)
+        if is_new_schema:
+            self._claim_streams_of_unknown_files()
         self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
         rows = self._db.execute(
             "SELECT stream_id, COUNT(*), MIN(start_s), MAX(end_s) FROM clips GROUP BY stream_id"
@@ -61,10 +69,20 @@ class StreamIndex:
             self._summaries = {row[0]: StreamSummary(row[0], int(row[1]), float(row[2]), float(row[3])) for row in rows}
         logger.info("stream index %s: %d streams", self.path, len(rows))
 
-    def check_source(self, clip: ClipRecord) -> None:
-        """Raises FailedPrecondition for a file clip whose stream holds another file's clips."""
-        held = self._sources.get(clip.stream_id, clip.source_key)
-        if clip.source_key and held != clip.source_key:
+    def check_source(self, clip: ClipRecord, pending: Sequence[ClipRecord] = ()) -> None:
+        """Raises FailedPrecondition for a file clip whose stream holds another file's clips, counting
+        `pending` ones: logged, not yet recorded here (a store write failed and will be retried)."""
+        if not clip.source_key:
+            return
+        claims = [self._sources.get(clip.stream_id)]
+        claims += [held.source_key for held in pending if held.stream_id == clip.stream_id and held.source_key]
+        held_key = next((key for key in claims if key), clip.source_key)
+        if held_key == _FILE_FROM_BEFORE_SOURCES:
+            raise FailedPrecondition(
+                f"stream {clip.stream_id!r} holds the clips of a file stored before memory recorded which file a "
+                "stream holds, and this file's clips could overwrite them; ingest it under another stream name"
+            )
+        if held_key != clip.source_key:
             raise FailedPrecondition(
                 f"stream {clip.stream_id!r} already holds the clips of another file, which this file's clips "
                 "would overwrite; ingest this file under another stream name"
@@ -93,6 +111,16 @@ class StreamIndex:
             for clip, clip_is_new in zip(clips, is_new, strict=True):
                 self._summarise(clip, clip_is_new)
         return sum(is_new)
+
+    def _claim_streams_of_unknown_files(self) -> None:
+        """A store from before stream_sources: its file streams (clip ids by stream time, not `@w` wall
+        time) hold clips of a file nobody recorded, which no file may be assumed to match."""
+        with self._db:
+            self._db.execute(
+                "INSERT OR IGNORE INTO stream_sources SELECT DISTINCT stream_id, ? FROM clips "
+                "WHERE clip_id NOT LIKE '%@w%'",
+                (_FILE_FROM_BEFORE_SOURCES,),
+            )
 
     def summaries(self) -> list[StreamSummary]:
         with self._lock:

@@ -38,6 +38,11 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def says_something(text: str) -> bool:
+    """False for a clip with neither caption nor on-screen text, in any script."""
+    return any(character.isalnum() for character in text)
+
+
 def content_tokens(text: str) -> set[str]:
     """Tokens of a question that could name the thing asked about ("alarm", "code", "plate")."""
     return {token for token in tokens(text) if token not in _FUNCTION_WORDS}
@@ -67,10 +72,6 @@ def grounding_index(answer: str, evidence_texts: Sequence[str], question: str) -
         if relevance[index] == max(relevance) and _contains_run(tokens(text), answer_tokens):
             return index
     return None
-
-
-def is_grounded(answer: str, evidence_texts: Sequence[str], question: str) -> bool:
-    return grounding_index(answer, evidence_texts, question) is not None
 
 
 def _contains_run(haystack: list[str], needle: list[str]) -> bool:

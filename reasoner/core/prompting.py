@@ -15,15 +15,17 @@ _LEAD_IN = (
     r"|(?:can|could|would)\s+you\s+(?:please\s+)?(?:tell\s+me|say|check)\s+"
     r"|(?:do|did)\s+you\s+(?:know|see|notice)\s+|tell\s+me\s+|i\s+(?:want|would\s+like)\s+to\s+know\s+)*"
 )
+# "What time did the clock show?" asks for a time read off the video, not for a moment in it.
+_NOT_A_CLOCK_READING = r"(?!\s+(?:did|does|do|was|is)\s+(?:the\s+|a\s+|its\s+)?(?:clock|watch|timer|display)\b)"
 # Questions about a moment: the answer is the evidence's time range, which the LLM must not invent.
 _WHEN_QUESTION = re.compile(
     rf"^\W*{_LEAD_IN}when\b"
     r"|\bwhen\W*$"  # "The car KPL 4721 was seen when?"
     r"|\bsince\s+when\b"
-    # "What time did the van leave?", but not "What time did the clock show?": a time read off the screen.
-    r"|\b(?:at\s+)?what\s+(?:time|moment|point|timestamp)\b"
-    r"(?!\s+(?:did|does|do|was|is)\s+(?:the\s+|a\s+|its\s+)?(?:clock|watch|timer|display)\b)"
-    r"|\b(?:at|in)\s+(?:what|which)\s+(?:time|moment|point|minute|second)\b"
+    rf"|\b(?:(?:at|in)\s+)?(?:what|which)\s+(?:time|moment|point|timestamp)\b{_NOT_A_CLOCK_READING}"
+    # "Which second did the door open?", but not "Which second car stopped?".
+    r"|\b(?:what|which)\s+(?:minute|second)\s+(?:did|does|do|was|were|is)\b"
+    r"|\b(?:at|in)\s+(?:what|which)\s+(?:minute|second)\b"
     r"|\bhow\s+long\s+ago\b",
     re.IGNORECASE,
 )

@@ -12,7 +12,7 @@ from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
 from longwatch.types import Answer, Evidence, SearchHit
 from reasoner import metrics
 from reasoner.core.answerer import Answerer, best_first
-from reasoner.core.evidence_text import tokens
+from reasoner.core.evidence_text import says_something
 from reasoner.core.retriever import Retriever
 from reasoner.core.types import AnswerMethod, Budget, ReasonerLimits, Reply
 
@@ -64,7 +64,7 @@ class Reasoner:
             with metrics.RETRIEVE_SECONDS.time():
                 found = await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
             # A clip with no caption and no on-screen text can neither answer nor show anything.
-            hits = best_first(hit for hit in found if tokens(hit.text))
+            hits = best_first(hit for hit in found if says_something(hit.text))
             reply = await self._answer(question, hits, budget)
         metrics.ANSWERS.labels(reply.method.value).inc()
         latency_ms = (self._clock() - started) * 1000

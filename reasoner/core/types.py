@@ -102,7 +102,7 @@ class ReasonerLimits:
 
     default_deadline_ms: int = 20_000  # when a request leaves deadline_ms at 0
     max_deadline_ms: int = 3_600_000  # an hour: past gRPC's own timeout range, a deadline means nothing
-    max_evidence: int = 5  # evidence items returned with an answer
+    max_evidence: int = 5  # evidence items per answer; more when it was read from more (a "when" range)
     search_k: int = 10  # hits asked of memory per question
     max_question_chars: int = 2000
     max_stream_ids: int = 1000

@@ -67,8 +67,9 @@ def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSo
 
 
 def _content_key(file: BinaryIO) -> str:
-    """A digest of the file's first MiB: the same recording gives the same key wherever it lies, and
-    while it grows; two recordings differ in their first MiB (headers, timestamps, the first frames)."""
+    """A digest of the file's first MiB: the same recording gives the same key wherever it lies, and two
+    recordings differ in their first MiB (headers, timestamps, the first frames). A recording still being
+    written gets another key once its writer finalises the header: ingest finished files."""
     return hashlib.sha256(file.read(_KEY_PREFIX_BYTES)).hexdigest()[:32]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sqlite3
 import threading
 import time
 
@@ -208,6 +209,65 @@ def test_close_waits_for_a_search_in_progress_before_closing_the_store(memories,
         return await search
 
     assert [hit.clip_id for hit in run(scenario())] == [GOOD.clip_id]
+
+
+def test_a_second_file_is_refused_while_the_first_ones_clip_waits_for_a_store_retry(memories, monkeypatch):
+    day1 = ClipRecord(**{**GOOD.__dict__, "source_key": "day1"})
+    day2 = ClipRecord(**{**GOOD.__dict__, "caption": "an empty yard", "source_key": "day2"})
+
+    def failing_upsert(self, entries):
+        raise OSError("disk gone")
+
+    async def scenario():
+        memory = await started(memories)
+        with monkeypatch.context() as patch:
+            patch.setattr(ClipStore, "upsert", failing_upsert)
+            with pytest.raises(OSError):
+                await memory.write(day1)  # logged; stored with the next write
+        with pytest.raises(FailedPrecondition, match="another file"):
+            await memory.write(day2)
+        await memory.write(ClipRecord("dock", 0.0, 1.0, "a boat"))
+        hits = await memory.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))
+        await memory.close()
+        return hits
+
+    assert [hit.text for hit in run(scenario())] == [day1.text]
+
+
+def test_file_streams_stored_before_sources_were_recorded_take_no_new_file(memories):
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(GOOD)  # a file clip with no source_key, as older perception sent
+        await memory.write(ClipRecord("yard", 0.0, 2.0, "a cat", start_wall_ms=1_700_000_000_000))  # live
+        await memory.close()
+        with sqlite3.connect(memories.root / "streams.sqlite3") as db:
+            db.execute("DROP TABLE stream_sources")  # the stream index as it was before
+        db.close()
+        upgraded = await started(memories)
+        with pytest.raises(FailedPrecondition, match="stored before memory recorded which file"):
+            await upgraded.write(ClipRecord(**{**GOOD.__dict__, "caption": "an empty yard", "source_key": "day2"}))
+        await upgraded.write(ClipRecord("yard", 0.0, 2.0, "a dog", source_key="yard-file"))  # live only so far
+        await upgraded.close()
+
+    run(scenario())
+
+
+def test_a_logged_clip_that_can_no_longer_be_stored_is_skipped_on_start(memories, caplog):
+    """An older version logged clips whose times overflowed their id, then failed to store them."""
+    wal = memories.wal()
+    wal.open()
+    poisoned = ClipRecord("gate", 1.7e308, 1.7e308, "", ("KX-4721",))
+    wal.append(WalEntry(clip=poisoned, embedding=memories.embedder.embed([poisoned.text])[0]))
+    wal.append(WalEntry(clip=GOOD, embedding=memories.embedder.embed([GOOD.text])[0]))
+
+    async def scenario():
+        memory = await started(memories)
+        streams = memory.list_streams()
+        await memory.close()
+        return streams
+
+    assert run(scenario()) == [StreamSummary("gate", 1, 4.0, 8.0)]
+    assert "skipping a logged clip of stream 'gate' that cannot be stored" in caplog.text
 
 
 def test_calls_before_start_and_after_close_are_unavailable(memories):

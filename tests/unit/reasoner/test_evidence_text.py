@@ -7,7 +7,7 @@ from reasoner.core.evidence_text import (
     contiguous_hits,
     distinct_texts,
     extract_candidates,
-    is_grounded,
+    grounding_index,
     labelled_value,
     most_relevant,
     rank_without_llm,
@@ -68,19 +68,19 @@ def test_strip_question_words_only_when_a_number_remains():
 
 def test_grounded_needs_a_run_of_the_evidence_that_says_something_new():
     evidence = ["a red car parks. text on screen: KPL 4721 | EXIT 42"]
-    assert is_grounded("KPL-4721", evidence, "What was the plate?")
-    assert not is_grounded("KPL 4722", evidence, "What was the plate?")
-    assert not is_grounded("4721 KPL", evidence, "What was the plate?")  # not as the evidence says it
-    assert not is_grounded("KPL 42", evidence, "What was the plate?")  # words from two places
-    assert not is_grounded("red car", evidence, "What did the red car do?")  # only repeats the question
-    assert not is_grounded("", evidence, "What was the plate?")
+    assert grounding_index("KPL-4721", evidence, "What was the plate?") == 0
+    assert grounding_index("KPL 4722", evidence, "What was the plate?") is None
+    assert grounding_index("4721 KPL", evidence, "What was the plate?") is None  # not as the evidence says it
+    assert grounding_index("KPL 42", evidence, "What was the plate?") is None  # words from two places
+    assert grounding_index("red car", evidence, "What did the red car do?") is None  # only repeats the question
+    assert grounding_index("", evidence, "What was the plate?") is None
 
 
 def test_grounded_only_in_a_note_as_relevant_as_any():
     evidence = ["a person in a yellow jacket walks past", "a red car stops at the barrier"]
-    assert not is_grounded("yellow", evidence, "What colour was the car?")
-    assert is_grounded("red", evidence, "What colour was the car?")
-    assert is_grounded("yellow jacket", evidence, "What was the person wearing?")
+    assert grounding_index("yellow", evidence, "What colour was the car?") is None
+    assert grounding_index("red", evidence, "What colour was the car?") == 1
+    assert grounding_index("yellow jacket", evidence, "What was the person wearing?") == 0
 
 
 def test_clean_generation_keeps_one_bare_line():

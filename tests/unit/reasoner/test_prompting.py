@@ -28,6 +28,10 @@ from tests.unit.reasoner.fakes import hit
         "Since when has the gate been closed?",
         "At which point did the van leave?",
         "In which minute did the alarm go off?",
+        "What minute did the alarm go off?",
+        "Which moment did the van leave?",
+        "Which time did the truck arrive?",
+        "What second did the door open?",
     ],
 )
 def test_when_questions(question):
@@ -41,6 +45,7 @@ def test_when_questions(question):
         "What was on the screen when the alarm rang?",
         "Which exit was shown?",
         "What time did the clock on the wall show?",  # a time read off the video, not a moment in it
+        "At what time did the clock show noon?",
         "Which second car stopped?",
     ],
 )
