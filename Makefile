@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv protos unit integration e2e lint clean
+.PHONY: demo test venv protos unit integration e2e lint clean bench bench-full
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,24 @@ demo: venv
 
 test: venv
 	$(PY) -m pytest -q tests
+
+# Measurements, not tests: every benchmark's quick mode, then docs/benchmarks.md from their sections.
+bench: venv
+	$(VENV)/bin/longwatch eval --quick --results benchmarks/results
+	$(PY) -m benchmarks.scaling --quick
+	$(PY) -m benchmarks.load --quick
+	$(PY) -m benchmarks.faults --quick
+	$(PY) -m benchmarks.bad_input --quick
+	$(PY) -m benchmarks.report
+
+bench-full: venv
+	$(VENV)/bin/longwatch eval --full --results benchmarks/results
+	$(PY) -m benchmarks.scaling --full
+	$(PY) -m benchmarks.load
+	$(PY) -m benchmarks.faults
+	$(PY) -m benchmarks.bad_input
+	$(PY) -m benchmarks.end_to_end
+	$(PY) -m benchmarks.report
 
 unit: venv
 	$(PY) -m pytest -q tests/unit

@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from benchmarks.common import command_block, percentile, table, write_result
 from longwatch.client import LongwatchClient
 from longwatch.demo import EventResult
 from longwatch.progress import wait_until_final
@@ -40,17 +41,6 @@ _BULK_WORDS = "PARKING BAY LEVEL ZONE DOOR LIFT STAIRS NORTH SOUTH EAST WEST VIS
 
 def _ms(seconds: float) -> float:
     return seconds * 1000.0
-
-
-def _percentile(values: Sequence[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 async def _ingest(client: LongwatchClient, video: Path, stream_ids: Sequence[str]) -> tuple[float, int, int, int]:
@@ -93,7 +83,7 @@ async def ingest_table(client: LongwatchClient, video: Path, duration_s: float, 
             ]
         )
     header = ["streams at once", "wall s", "video s / wall s", "ratio to 1 stream", "seen", "encoded", "reused"]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _bulk_clip(index: int) -> ClipRecord:
@@ -141,12 +131,12 @@ async def memory_table(client: LongwatchClient, bulk_clips: int) -> str:
                 str(stored_before + target),
                 per_clip,
                 f"{p50:.1f}",
-                f"{_percentile(everywhere, 0.95):.1f}",
+                f"{percentile(everywhere, 0.95):.1f}",
                 f"{p50 / baseline:.2f}",
             ]
         )
     header = ["clips stored", "write ms / clip", "search p50 ms", "search p95 ms", "p50 ratio to first"]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 async def _timed_answers(
@@ -179,7 +169,7 @@ async def ask_table(client: LongwatchClient, stream_id: str, repeats: int) -> st
             [
                 label,
                 f"{p50:.0f}",
-                f"{_percentile(latencies, 0.95):.0f}",
+                f"{percentile(latencies, 0.95):.0f}",
                 f"{max(latencies):.0f}",
                 f"{p50 / baseline:.2f}",
                 f"{sum(result.is_hit for result in results)}/{len(results)}",
@@ -195,14 +185,31 @@ async def ask_table(client: LongwatchClient, stream_id: str, repeats: int) -> st
         "top evidence in event",
         "text answer says it",
     ]
-    return _table(header, rows)
+    return table(header, rows)
 
 
-async def run(addresses: dict[str, str], video: Path, duration_s: float, args: argparse.Namespace) -> None:
+async def run(addresses: dict[str, str], video: Path, duration_s: float, args: argparse.Namespace) -> str:
+    """The three tables, as one Markdown section."""
     async with LongwatchClient.connect(**addresses) as client:
-        print("\n## Ingest\n" + await ingest_table(client, video, duration_s, args.streams), flush=True)
-        print("\n## Memory\n" + await memory_table(client, args.bulk_clips), flush=True)
-        print("\n## Ask\n" + await ask_table(client, "ingest-1-0", args.repeats), flush=True)
+        ingest = await ingest_table(client, video, duration_s, args.streams)
+        memory = await memory_table(client, args.bulk_clips)
+        ask = await ask_table(client, "ingest-1-0", args.repeats)
+    command = (
+        f".venv/bin/python -m benchmarks.end_to_end --profile {args.profile} --streams {args.streams} "
+        f"--bulk-clips {args.bulk_clips} --repeats {args.repeats}"
+    )
+    return "\n\n".join(
+        [
+            "## End to end: the demo's sample, ingest, memory, ask",
+            command_block(command),
+            "### Ingest: the 48 s sample as 1 stream, then as N streams at once",
+            ingest,
+            "### Memory: search latency as the store grows",
+            memory,
+            "### Ask: the sample's five questions with the default deadline and two tighter ones",
+            ask,
+        ]
+    )
 
 
 def main() -> None:
@@ -226,7 +233,7 @@ def main() -> None:
         print(f"# longwatch end-to-end benchmark: profile {args.profile}, sample {truth.duration_s:.0f} s")
         with Launcher(config) as launcher:
             launcher.start()
-            asyncio.run(run(launcher.addresses, video, truth.duration_s, args))
+            write_result("end_to_end", asyncio.run(run(launcher.addresses, video, truth.duration_s, args)), {})
 
 
 if __name__ == "__main__":

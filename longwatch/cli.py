@@ -109,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_up(commands)
-    _add_client_commands(commands, _address_flags())
+    addresses = _address_flags()
+    _add_client_commands(commands, addresses)
     _add_sample_and_demo(commands)
+    _add_eval(commands, addresses)
     return parser
 
 
@@ -156,6 +158,13 @@ def _add_sample_and_demo(commands: argparse._SubParsersAction) -> None:
     _service_flags(demo, "keep the demo's data here (default: a temporary directory)")
     demo.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     demo.set_defaults(handler=_cmd_demo)
+
+
+def _add_eval(commands: argparse._SubParsersAction, addresses: argparse.ArgumentParser) -> None:
+    from longwatch.eval.command import add_eval_parser
+
+    add_eval_parser(commands, addresses)
+    commands.choices["eval"].set_defaults(handler=_cmd_eval)
 
 
 def common_settings() -> CommonSettings:
@@ -226,6 +235,20 @@ def _cmd_demo(args: argparse.Namespace, connect: Connect) -> int:
         keep=args.keep,
         log_level=settings.log_level,
     )
+
+
+def _cmd_eval(args: argparse.Namespace, connect: Connect) -> int:
+    from longwatch.eval.command import run_eval_command
+    from longwatch.eval.plan import PlanError
+    from orchestration.launcher import LaunchError
+
+    settings = common_settings()
+    configure_cli_logging()
+    try:
+        return run_eval_command(args, args.profile or settings.profile.value, args.model_cache or settings.model_cache)
+    except (LaunchError, PlanError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 # ---- client commands

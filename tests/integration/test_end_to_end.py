@@ -8,6 +8,7 @@ two, once) is shared with `longwatch up` and later runs.
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 import pytest
@@ -100,3 +101,21 @@ def test_a_standard_client_lists_each_service_through_reflection_and_reads_its_h
             assert methods, f"{service_name} has no methods through reflection"
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service_name))
             assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.mark.timeout(900)
+def test_longwatch_eval_scores_a_short_generated_stream_through_the_public_api(services, tmp_path, capsys):
+    """The harness's slice in `make test`: `longwatch eval --attach` on one 2-minute stream of a scene the
+    system was not written for; every question gets a reply, and the report holds every score."""
+    from longwatch import cli
+
+    argv = ["eval", "--attach", "--families", "lab_readout", "--haystack-s", "120", "--seed", "3"]
+    argv += ["--perception", services["perception"], "--reasoner", services["reasoner"]]
+    assert cli.main([*argv, "--results", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "eval.json").read_text())
+    scores = result["scores"]
+    assert len(scores) == result["summary"]["overall"]["total"] == 4  # single, when, between, absent
+    assert not [s for s in scores if s["reply"]["error"]], "a question got no reply"
+    cited = {e["stream_id"] for s in scores for e in s["reply"]["evidence"]}
+    assert cited <= {"eval-lab-readout-120s-seed3"}
+    assert "| questions | n | correct |" in (tmp_path / "eval.md").read_text()

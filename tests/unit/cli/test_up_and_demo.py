@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from longwatch import cli
-from longwatch.demo import EventResult, format_result, top_evidence_overlaps
+from longwatch.demo import EventResult, format_result, is_demo_passed, top_evidence_overlaps
 from longwatch.sample import EVENTS
 from longwatch.types import Answer, Evidence
 from orchestration.launcher import LaunchError, Terminated
@@ -156,3 +156,12 @@ def test_a_time_answer_is_judged_by_its_evidence_alone():
     result = EventResult(car, Answer("0:03-0:08 in demo-cam", (Evidence("demo-cam", 3.0, 8.0, "KPL 4721"),), 0.9))
     assert result.is_time_question
     assert "answer says it" not in format_result(1, 5, result)
+
+
+def test_the_demo_fails_when_a_text_answer_is_wrong_even_with_the_right_evidence():
+    inside = (Evidence("demo-cam", 21.0, 26.0, "ALARM CODE 7315"),)
+    car = EVENTS[0]
+    right_time = EventResult(car, Answer("0:03-0:09", (Evidence("demo-cam", 3.0, 8.0, "KPL 4721"),), 0.9))
+    assert is_demo_passed([EventResult(ALARM, Answer("7315", inside, 0.9)), right_time])
+    assert not is_demo_passed([EventResult(ALARM, Answer("7316", inside, 0.9)), right_time])
+    assert not is_demo_passed([EventResult(ALARM, Answer("7315", (Evidence("demo-cam", 3.0, 8.0, "car"),), 0.9))])
