@@ -242,7 +242,8 @@ def _one_system(
     """Starts a system on `data_dir` (kept across restarts), sends cases until one breaks it, stops it."""
     facts["systems"] += 1
     stop_on_break = facts["systems"] <= args.restarts
-    with local_system(data_dir, profile=args.profile) as launcher:
+    # A hung service is killed 5 s after SIGTERM rather than 30: the run reports the hang either way.
+    with local_system(data_dir, profile=args.profile, stop_timeout_s=5.0) as launcher:
         started = time.perf_counter()
         budget_s = TIME_CAP_S[args.quick] - facts["sending_s"]
         results = asyncio.run(measure(launcher, cases, tallies, budget_s, stop_on_break))

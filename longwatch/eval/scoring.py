@@ -154,9 +154,11 @@ def _when_is_right(answer: str, truth: TimeRange) -> bool:
 
 
 def _value_is_right(question: Question, answer: str, fold: bool) -> bool:
+    """Folding forgives a misread of the expected value only; a confuser still counts as said only when
+    it is said exactly, so the OCR-forgiving figure is never below the strict one."""
     if not says(answer, question.expected, fold=fold):
         return False
-    return not any(says(answer, confuser, fold=fold) for confuser in question.confusers)
+    return not any(says(answer, confuser) for confuser in question.confusers)
 
 
 def _is_right(question: Question, answer: str, fold: bool = False) -> bool:

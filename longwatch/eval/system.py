@@ -26,6 +26,7 @@ def system_config(
     model_cache: Path | None = None,
     log_level: str = "WARNING",
     env: Mapping[str, str] | None = None,
+    stop_timeout_s: float = 30.0,
 ) -> LaunchConfig:
     """A launch configuration with a free loopback port for every service."""
     return LaunchConfig(
@@ -35,6 +36,7 @@ def system_config(
         ports={name: free_port(HOST) for name in SERVICES},
         log_level=log_level,
         env=dict(env or {}),
+        stop_timeout_s=stop_timeout_s,
     )
 
 

@@ -35,6 +35,14 @@ def _questions(episodes):
     return [q for episode in episodes for q in episode.questions]
 
 
+def test_forgiving_ocr_never_scores_below_the_strict_rule(episodes):
+    pool = candidates(episodes)
+    for q in _questions(episodes):
+        for text in pool[:40]:
+            result = score(q, Reply(text))
+            assert result.is_correct_ocr_folded or not result.is_correct
+
+
 def test_a_perfect_answerer_scores_everything(episodes):
     scores = [score(q, perfect(q)) for q in _questions(episodes)]
     summary = summarise(scores)["overall"]
