@@ -26,6 +26,10 @@ Measured on the development machine: 2 cores, 24 GiB RAM, no GPU, Python 3.11, s
 command shown above it, with the date it ran. `make bench` runs the quick mode of every script and writes
 this file again (`make bench-full` the full mode); each script alone writes its section into
 benchmarks/results/ (not committed) and `python -m benchmarks.report` puts the sections here.
+The quick mode took 14.7 minutes on 2026-12-02. The full mode has not run whole on this machine yet; from
+the quick runs' rates it needs about 90 minutes: the eval's 42,400 s of video at about 16 video seconds per
+wall second (45 min) plus writing its 2 h 47 min videos (8 min), scaling's full mode (25-35 min), and the
+end-to-end benchmark (4 min).
 
 The baseline that the hardening, memory, perception and reasoner issues are judged against is kept
 apart, unchanged, in [benchmarks-baseline.md](benchmarks-baseline.md).
