@@ -99,7 +99,7 @@ async def test_unknown_stream_when_memory_is_empty():
 
 async def test_empty_stream_id_is_invalid():
     reasoner, _, _ = make()
-    with pytest.raises(InvalidArgument, match="empty id"):
+    with pytest.raises(InvalidArgument, match="stream_ids entry is empty"):
         await reasoner.ask("What was the plate?", stream_ids=[""])
 
 
