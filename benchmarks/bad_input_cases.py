@@ -40,9 +40,9 @@ BIG_CASE_BYTES = MIB // 2  # cases at least this big are sent after all the smal
 _WIRE_VARINT, _WIRE_FIXED64, _WIRE_LEN, _WIRE_START_GROUP, _WIRE_END_GROUP = 0, 1, 2, 3, 4
 _MAX_FIELD_NUMBER = 2**29 - 1
 _NESTING_DEPTH = 3  # message fields followed this deep when listing fields
-# The redaction regex in perception/core/redaction.py is quadratic in a run of letters: once such a URL
-# fails to open, redacting the error freezes the whole perception process (a known bug, fixed later).
-# Sent last of all, so they cannot keep other cases from being measured.
+# These froze perception once (issue 12: the redaction regex was quadratic in a run of letters); now a
+# source that long is refused at once. Still sent last of all, so a regression cannot keep other cases
+# from being measured.
 HANGING_SOURCES = ("rtsp://127.0.0.1:1/" + ONE_MIB_TEXT, "rtsp://user:secret@127.0.0.1:1/" + ONE_MIB_TEXT)
 
 UNICODE_MIX = "\u202eRTL override\u202c مرحبا שלום 👩‍👩‍👧 e\u0301 \ufeff zero\u200bwidth 𝔘𝔫𝔦"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pydantic
 
-from longwatch import errors
+from longwatch import errors, validation
 from longwatch.client import LongwatchClient
 from longwatch.progress import wait_until_final
 from longwatch.settings import (
@@ -81,6 +81,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _stream_id(text: str) -> str:
+    try:
+        return validation.validate_stream_id(text)
+    except errors.InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _address_flags() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("service addresses (default: where `longwatch up` listens)")
@@ -130,7 +137,7 @@ def _add_client_commands(commands: argparse._SubParsersAction, addresses: argpar
     ingest.add_argument(
         "source", metavar="PATH_OR_URL", help="a video file, or an rtsp(s)://, http(s):// or udp:// URL"
     )
-    ingest.add_argument("--stream", required=True, metavar="NAME", help="name of the stream")
+    ingest.add_argument("--stream", required=True, type=_stream_id, metavar="NAME", help="name of the stream")
     ingest.add_argument("--wait", action="store_true", help="show progress; return when every clip is searchable")
     ingest.add_argument("--sample-fps", type=_positive_float, metavar="F", help="frames per second to sample")
     ingest.add_argument("--json", action="store_true", help="print the stream status as JSON")
@@ -142,7 +149,9 @@ def _add_client_commands(commands: argparse._SubParsersAction, addresses: argpar
 
     ask = commands.add_parser("ask", parents=[addresses], help="ask a question about what the streams showed")
     ask.add_argument("question", metavar="QUESTION")
-    ask.add_argument("--stream", action="append", default=[], metavar="NAME", help="only this stream (repeatable)")
+    ask.add_argument(
+        "--stream", action="append", default=[], type=_stream_id, metavar="NAME", help="only this stream (repeatable)"
+    )
     ask.add_argument("--deadline-ms", type=int, default=0, metavar="N", help="time budget; 0 = the server's default")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(handler=_client_command(_ask))
@@ -276,6 +285,7 @@ def resolve_source(source: str) -> str:
     """URLs pass unchanged; a local path is made absolute (perception runs in another directory). An absolute
     path that is not here goes as it is: perception may run in a container or on another host that has it,
     and says so itself if it has not."""
+    source = validation.normalise_source(source)
     if _URL_MARK in source:
         return source
     try:

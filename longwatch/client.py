@@ -31,6 +31,16 @@ from longwatch.settings import (
     default_address,
 )
 from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
+from longwatch.validation import (
+    MAX_QUESTION_CHARS,
+    MAX_SAMPLE_FPS,
+    normalise_source,
+    validate_question,
+    validate_sample_fps,
+    validate_stream_id,
+    validate_stream_ids,
+    validate_stream_time_s,
+)
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
 _LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it
@@ -84,15 +94,22 @@ class PerceptionClient(_ServiceClient):
         self._stub = perception_pb2_grpc.PerceptionServiceStub(self._channel)
 
     async def add_stream(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
-        request = perception_pb2.AddStreamRequest(stream_id=stream_id, source=source, sample_fps=sample_fps)
+        """Refuses here what every perception refuses; the server's own limits (its max_sample_fps) are its own."""
+        validate_stream_id(stream_id)
+        validate_sample_fps(sample_fps, 0.0, MAX_SAMPLE_FPS)
+        request = perception_pb2.AddStreamRequest(
+            stream_id=stream_id, source=normalise_source(source), sample_fps=sample_fps
+        )
         response = await self._call(self._stub.AddStream, request)
         return convert.status_from_pb(response.stream)
 
     async def list_streams(self, stream_ids: Sequence[str] = ()) -> list[StreamStatus]:
+        validate_stream_ids(stream_ids)
         response = await self._call(self._stub.ListStreams, perception_pb2.ListStreamsRequest(stream_ids=stream_ids))
         return [convert.status_from_pb(item) for item in response.streams]
 
     async def remove_stream(self, stream_id: str) -> StreamStatus:
+        validate_stream_id(stream_id)
         request = perception_pb2.RemoveStreamRequest(stream_id=stream_id)
         response = await self._call(self._stub.RemoveStream, request)
         return convert.status_from_pb(response.stream)
@@ -114,6 +131,9 @@ class MemoryClient(_ServiceClient):
         k: int = 10,
         timeout_s: float | None = 30.0,
     ) -> list[SearchHit]:
+        validate_stream_ids(stream_ids)
+        validate_stream_time_s(start_s, "start_s")
+        validate_stream_time_s(end_s, "end_s")
         request = memory_pb2.SearchRequest(text=text, stream_ids=stream_ids, start_s=start_s, end_s=end_s, k=k)
         response = await self._call(self._stub.Search, request, timeout_s)
         return [convert.hit_from_pb(hit) for hit in response.hits]
@@ -143,6 +163,8 @@ class ReasonerClient(_ServiceClient):
             raise errors.InvalidArgument(
                 f"deadline_ms {deadline_ms} is out of range; pass 0 for the server's default or at most an hour"
             )
+        validate_question(question, MAX_QUESTION_CHARS)  # the server cleans it the same way, to its own limit
+        validate_stream_ids(stream_ids)
         request = reasoner_pb2.AskRequest(question=question, stream_ids=stream_ids, deadline_ms=deadline_ms)
         # The server keeps its own deadline; the transport gets a margin on top so the answer can arrive.
         timeout_s = (min(deadline_ms / 1000, _LONGEST_CALL_S) + 30.0) if deadline_ms > 0 else 120.0

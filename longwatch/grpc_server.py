@@ -16,11 +16,13 @@ from typing import Any, Protocol
 
 import grpc
 import pydantic
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from longwatch import errors
 from longwatch.settings import Profile, setting_variables, unknown_variables
+from longwatch.validation import quote_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,11 @@ STATUS_BY_ERROR: dict[type[errors.LongwatchError], grpc.StatusCode] = {
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
 }
+# Longest status detail sent: well under gRPC's 8 KiB metadata limit, past which the client would see
+# RESOURCE_EXHAUSTED instead of the real code. Messages quote values short already; this is the backstop.
+MAX_DETAIL_CHARS = 1000
+
+Deserializer = Callable[[bytes], Any]
 
 
 def status_for(error: errors.LongwatchError) -> grpc.StatusCode:
@@ -53,19 +60,48 @@ def status_for(error: errors.LongwatchError) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN
 
 
+def _detail(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_CHARS else f"{text[:MAX_DETAIL_CHARS]}… ({len(text)} characters)"
+
+
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
     if isinstance(exc, errors.LongwatchError):
-        await context.abort(status_for(exc), str(exc))
+        await context.abort(status_for(exc), _detail(str(exc)))
     if isinstance(exc, MemoryError):
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory; retry later")
     logger.exception("bug in %s", method)
-    await context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}: {type(exc).__name__}: {exc}")
+    await context.abort(grpc.StatusCode.INTERNAL, _detail(f"internal error in {method}: {type(exc).__name__}: {exc}"))
 
 
-def _wrap_unary(behaviour: Callable[..., Awaitable[Any]], method: str) -> Callable[..., Awaitable[Any]]:
+def _decode(deserialize: Deserializer | None, raw: bytes, method: str) -> Any:
+    """The request message, or InvalidArgument (logged in one line) for bytes that are not one.
+
+    The handlers are registered without a deserializer so that this runs inside the error mapping:
+    grpc's own decode failure would reach the client as UNKNOWN and log a traceback."""
+    if deserialize is None:
+        return raw
+    try:
+        return deserialize(raw)
+    except DecodeError as exc:  # also: invalid UTF-8 in a string field, nesting past the recursion limit
+        logger.info("%s: refused %d bytes that are not a valid request: %s", method, len(raw), exc)
+        raise errors.InvalidArgument(
+            f"the request is not a valid protobuf message for {method} ({quote_prefix(str(exc), 160)}); "
+            "send the message the method's .proto defines"
+        ) from None
+
+
+async def _decoded(requests: Any, deserialize: Deserializer | None, method: str) -> Any:
+    async for raw in requests:
+        yield _decode(deserialize, raw, method)
+
+
+def _wrap_unary(
+    behaviour: Callable[..., Awaitable[Any]], method: str, deserialize: Deserializer | None, is_streaming: bool
+) -> Callable[..., Awaitable[Any]]:
     async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            return await behaviour(request_or_iterator, context)
+            request = _request(request_or_iterator, deserialize, method, is_streaming)
+            return await behaviour(request, context)
         except asyncio.CancelledError:
             raise
         except grpc.aio.AbortError:
@@ -76,10 +112,19 @@ def _wrap_unary(behaviour: Callable[..., Awaitable[Any]], method: str) -> Callab
     return wrapped
 
 
-def _wrap_stream(behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
+def _request(request_or_iterator: Any, deserialize: Deserializer | None, method: str, is_streaming: bool) -> Any:
+    if is_streaming:
+        return _decoded(request_or_iterator, deserialize, method)
+    return _decode(deserialize, request_or_iterator, method)
+
+
+def _wrap_stream(
+    behaviour: Callable[..., Any], method: str, deserialize: Deserializer | None, is_streaming: bool
+) -> Callable[..., Any]:
     async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
-            async for response in behaviour(request_or_iterator, context):
+            request = _request(request_or_iterator, deserialize, method, is_streaming)
+            async for response in behaviour(request, context):
                 yield response
         except asyncio.CancelledError:
             raise
@@ -92,36 +137,28 @@ def _wrap_stream(behaviour: Callable[..., Any], method: str) -> Callable[..., An
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Maps `LongwatchError` subclasses to canonical status codes; anything else is INTERNAL."""
+    """Maps `LongwatchError` subclasses to canonical status codes; anything else is INTERNAL.
+
+    Requests are decoded inside that mapping (the handlers get no deserializer of their own), so bytes
+    that are not the request message are INVALID_ARGUMENT too."""
 
     async def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
+        decode = handler.request_deserializer
         if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary, method),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
+            wrapped = _wrap_unary(handler.unary_unary, method, decode, is_streaming=False)
+            return grpc.unary_unary_rpc_method_handler(wrapped, None, handler.response_serializer)
         if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _wrap_unary(handler.stream_unary, method),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
+            wrapped = _wrap_unary(handler.stream_unary, method, decode, is_streaming=True)
+            return grpc.stream_unary_rpc_method_handler(wrapped, None, handler.response_serializer)
         if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream, method),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _wrap_stream(handler.stream_stream, method),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
+            wrapped = _wrap_stream(handler.unary_stream, method, decode, is_streaming=False)
+            return grpc.unary_stream_rpc_method_handler(wrapped, None, handler.response_serializer)
+        wrapped = _wrap_stream(handler.stream_stream, method, decode, is_streaming=True)
+        return grpc.stream_stream_rpc_method_handler(wrapped, None, handler.response_serializer)
 
 
 class ServiceServer:

@@ -14,6 +14,7 @@ from longwatch.settings import (
     CommonSettings,
     default_address,
 )
+from longwatch.validation import MAX_SAMPLE_FPS, MIN_SAMPLE_FPS
 
 # Must list the names in perception.core.encoders.ENCODERS and perception.core.captioners.CAPTIONERS
 # (a unit test checks they agree).
@@ -38,8 +39,12 @@ class PerceptionSettings(CommonSettings):
     max_streams: int = Field(64, ge=1, le=10_000, description="streams watched at once; more are refused")
 
     # Sampling, frame cache and clips.
-    sample_fps: float = Field(1.0, gt=0, le=60, description="frames per second sampled when AddStream gives 0")
-    max_sample_fps: float = Field(30.0, gt=0, le=240, description="highest sample_fps an AddStream may ask for")
+    sample_fps: float = Field(
+        1.0, ge=MIN_SAMPLE_FPS, le=60, description="frames per second sampled when AddStream gives 0"
+    )
+    max_sample_fps: float = Field(
+        30.0, ge=MIN_SAMPLE_FPS, le=MAX_SAMPLE_FPS, description="highest sample_fps an AddStream may ask for"
+    )
     thumbnail_width_px: int = Field(
         64, ge=8, le=512, description="width of the grey thumbnail the scene-change and cache tests compare"
     )

@@ -14,6 +14,7 @@ from longwatch.settings import (
     CommonSettings,
     default_address,
 )
+from longwatch.validation import DEFAULT_MAX_QUESTION_CHARS, MAX_QUESTION_CHARS
 
 # Must list the names in reasoner.core.llm.LLMS (a unit test checks they agree).
 LLMName = Literal["tiny", "gemma", "transformers", "openai-compatible"]
@@ -71,4 +72,6 @@ class ReasonerSettings(CommonSettings):
         12, ge=1, le=256, description="evidence spans the LLM ranks when its own reply is not grounded"
     )
     max_answer_chars: int = Field(200, ge=1, le=10_000, description="longest reply, in characters")
-    max_question_chars: int = Field(2000, ge=1, le=100_000, description="longest question accepted, in characters")
+    max_question_chars: int = Field(
+        DEFAULT_MAX_QUESTION_CHARS, ge=1, le=MAX_QUESTION_CHARS, description="longest question accepted, in characters"
+    )

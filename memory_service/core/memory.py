@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -21,6 +20,7 @@ import numpy as np
 
 from longwatch.errors import InvalidArgument, Unavailable
 from longwatch.types import ClipRecord, SearchHit, StreamSummary
+from longwatch.validation import quote_prefix, validate_stream_id, validate_stream_time_s, validate_wall_ms
 from memory_service import metrics
 from memory_service.core.embedders import TextEmbedder
 from memory_service.core.search import HybridSearcher, validate_query
@@ -35,20 +35,14 @@ T = TypeVar("T")
 _SEARCH_THREADS = 4  # chromadb queries release the GIL; more than the cores gains little
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
 _MAX_SOURCE_KEY_CHARS = 64
-MAX_STREAM_TIME_S = 1e10  # about 317 years: longer than any stream, and clip ids stay integers
 
 
 def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
     """Raises InvalidArgument, saying what to change, for a clip memory will not store."""
-    if not clip.stream_id.strip():
-        raise InvalidArgument("clip.stream_id is empty; name the stream the clip comes from")
-    if len(clip.stream_id) > limits.max_stream_id_chars:
-        raise InvalidArgument(f"clip.stream_id is longer than {limits.max_stream_id_chars} characters")
-    for name, value in (("start_s", clip.start_s), ("end_s", clip.end_s)):
-        if not math.isfinite(value) or not 0 <= value <= MAX_STREAM_TIME_S:
-            raise InvalidArgument(f"clip.{name} must be a number of seconds in [0, {MAX_STREAM_TIME_S:g}]; got {value}")
-    if clip.start_wall_ms < 0:
-        raise InvalidArgument(f"clip.start_wall_ms must be ms since the epoch (0 for files); got {clip.start_wall_ms}")
+    validate_stream_id(clip.stream_id, "clip.stream_id")
+    validate_stream_time_s(clip.start_s, "clip.start_s")
+    validate_stream_time_s(clip.end_s, "clip.end_s")
+    validate_wall_ms(clip.start_wall_ms, "clip.start_wall_ms")
     if len(clip.source_key) > _MAX_SOURCE_KEY_CHARS:
         raise InvalidArgument(f"clip.source_key is longer than {_MAX_SOURCE_KEY_CHARS} characters")
     if clip.start_s > clip.end_s:
@@ -181,7 +175,9 @@ class Memory:
         try:
             validate_clip(entry.clip, self._clip_limits)
         except InvalidArgument as exc:
-            logger.error("skipping a logged clip of stream %r that cannot be stored: %s", entry.clip.stream_id, exc)
+            logger.error(
+                "skipping a logged clip of stream %s that cannot be stored: %s", quote_prefix(entry.clip.stream_id), exc
+            )
             return False
         return True
 

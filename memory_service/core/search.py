@@ -9,7 +9,6 @@ Every lookup is a bounded chromadb query; nothing here walks all clips.
 
 from __future__ import annotations
 
-import math
 import re
 import string
 from typing import Any
@@ -18,6 +17,7 @@ import numpy as np
 
 from longwatch.errors import InvalidArgument
 from longwatch.types import SearchHit
+from longwatch.validation import validate_stream_ids, validate_stream_time_s
 from memory_service.core.store import ClipStore, match_words
 from memory_service.core.types import MAX_K, SearchLimits, SearchQuery, StoredClip
 
@@ -56,9 +56,9 @@ def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
         raise InvalidArgument(f"k must be between 1 and {MAX_K} (0 means 10); got {query.k}")
     if len(query.stream_ids) > limits.max_streams:
         raise InvalidArgument(f"a search may name at most {limits.max_streams} streams; got {len(query.stream_ids)}")
-    for name, value in (("start_s", query.start_s), ("end_s", query.end_s)):
-        if not math.isfinite(value) or value < 0:
-            raise InvalidArgument(f"{name} must be a finite number of seconds >= 0; got {value}")
+    validate_stream_ids(query.stream_ids)
+    validate_stream_time_s(query.start_s, "start_s")
+    validate_stream_time_s(query.end_s, "end_s")
     if query.end_s > 0 and query.start_s > query.end_s:
         raise InvalidArgument(
             f"start_s ({query.start_s}) is after end_s ({query.end_s}); swap them, or pass end_s = 0 for no upper bound"

@@ -40,7 +40,6 @@ class ClipLimits:
     """What a written clip may contain."""
 
     max_text_chars: int = 100_000
-    max_stream_id_chars: int = 256
     # Vision features are hundreds to ~1,000 values; the cap keeps every log record far below its size limit.
     max_embedding_dims: int = 4096
 

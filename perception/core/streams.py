@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from longwatch.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
+from longwatch.errors import AlreadyExists, NotFound, ResourceExhausted
 from longwatch.types import StreamStatus
+from longwatch.validation import normalise_source, quote_prefix, validate_sample_fps, validate_stream_id
 from perception import metrics
 from perception.core.sources import FrameSource
 from perception.core.stream_worker import StreamWorker
 
 logger = logging.getLogger(__name__)
-
-STREAM_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 # (stream_id, source string) -> an opened source; blocking (file checks touch the disk)
 SourceOpener = Callable[[str, str], FrameSource]
@@ -31,12 +28,6 @@ class StreamLimits:
     max_sample_fps: float = 30.0
     max_streams: int = 64  # streams not yet final
     stop_timeout_s: float = 5.0  # a removed stream's last clips get this long to be acknowledged
-
-
-def validate_stream_id(stream_id: str) -> None:
-    if not STREAM_ID_PATTERN.fullmatch(stream_id):
-        shown = stream_id if len(stream_id) <= 80 else stream_id[:80] + "…"
-        raise InvalidArgument(f"stream_id {shown!r} is not valid: use 1 to 64 letters, digits, '.', '_' or '-'")
 
 
 class StreamRegistry:
@@ -54,12 +45,13 @@ class StreamRegistry:
         A name whose stream is final (finished, failed, stopped) is replaced.
         """
         validate_stream_id(stream_id)
-        fps = self._sample_fps(sample_fps)
+        source = normalise_source(source)
+        fps = validate_sample_fps(sample_fps, self._limits.default_sample_fps, self._limits.max_sample_fps)
         async with self._lock:
             previous = self._workers.get(stream_id)
             if previous is not None and not previous.status().state.is_final:
                 raise AlreadyExists(
-                    f"stream {stream_id!r} is already being watched ({previous.status().state.value}); "
+                    f"stream {quote_prefix(stream_id)} is already being watched ({previous.status().state.value}); "
                     "remove it first or choose another name"
                 )
             if self._active_count() >= self._limits.max_streams:
@@ -81,10 +73,13 @@ class StreamRegistry:
 
     async def remove(self, stream_id: str) -> StreamStatus:
         """Stops the stream if it runs (its open clip is still written) and forgets it; returns its last status."""
+        validate_stream_id(stream_id)
         async with self._lock:
             worker = self._workers.get(stream_id)
             if worker is None:
-                raise NotFound(f"no stream named {stream_id!r}; ListStreams shows the streams being watched")
+                raise NotFound(
+                    f"no stream named {quote_prefix(stream_id)}; ListStreams shows the streams being watched"
+                )
             status = await worker.stop(self._limits.stop_timeout_s)
             del self._workers[stream_id]
             metrics.forget_stream(stream_id)
@@ -97,13 +92,3 @@ class StreamRegistry:
 
     def _active_count(self) -> int:
         return sum(1 for worker in self._workers.values() if not worker.status().state.is_final)
-
-    def _sample_fps(self, requested: float) -> float:
-        if requested == 0:
-            return self._limits.default_sample_fps
-        if not math.isfinite(requested) or requested < 0 or requested > self._limits.max_sample_fps:
-            raise InvalidArgument(
-                f"sample_fps {requested} is out of range; pass 0 for the default "
-                f"({self._limits.default_sample_fps}) or a value in (0, {self._limits.max_sample_fps}]"
-            )
-        return requested

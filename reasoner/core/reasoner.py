@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 
 from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
 from longwatch.types import Answer, Evidence, SearchHit
+from longwatch.validation import quote_prefix, validate_question, validate_stream_ids
 from reasoner import metrics
 from reasoner.core.answerer import Answerer, best_first
 from reasoner.core.evidence_text import says_something
@@ -17,6 +18,8 @@ from reasoner.core.retriever import Retriever
 from reasoner.core.types import AnswerMethod, Budget, ReasonerLimits, Reply
 
 logger = logging.getLogger(__name__)
+
+_STREAMS_LISTED = 10  # stream names a NOT_FOUND message lists: a status detail must stay short
 
 
 def _time_left_s(budget: Budget) -> float:
@@ -87,23 +90,15 @@ class Reasoner:
         self, question: str, stream_ids: Sequence[str], deadline_ms: int
     ) -> tuple[str, tuple[str, ...], float]:
         """(question stripped, distinct stream ids, deadline in seconds)."""
-        question = question.strip()
-        if not question:
-            raise InvalidArgument("question is empty: ask something about the video")
-        if len(question) > self._limits.max_question_chars:
-            raise InvalidArgument(
-                f"question is {len(question)} characters long; shorten it to at most {self._limits.max_question_chars}"
-            )
+        question = validate_question(question, self._limits.max_question_chars)
         if deadline_ms < 0:
             raise InvalidArgument(f"deadline_ms is {deadline_ms}; give a positive time budget, or 0 for the default")
         if deadline_ms > self._limits.max_deadline_ms:
             most = self._limits.max_deadline_ms
             raise InvalidArgument(f"deadline_ms is {deadline_ms}; give at most {most} (an hour), or 0 for the default")
-        ids = tuple(dict.fromkeys(stream_ids))
-        if any(not stream_id.strip() for stream_id in ids):
-            raise InvalidArgument("stream_ids contains an empty id; name streams, or pass none to ask about all")
-        if len(ids) > self._limits.max_stream_ids:
-            raise InvalidArgument(f"{len(ids)} stream ids given; name at most {self._limits.max_stream_ids}")
+        if len(stream_ids) > self._limits.max_stream_ids:
+            raise InvalidArgument(f"{len(stream_ids)} stream ids given; name at most {self._limits.max_stream_ids}")
+        ids = validate_stream_ids(stream_ids)
         return question, ids, (deadline_ms or self._limits.default_deadline_ms) / 1000
 
     async def _check_streams(self, stream_ids: tuple[str, ...], budget: Budget) -> None:
@@ -111,8 +106,10 @@ class Reasoner:
         unknown = [stream_id for stream_id in stream_ids if stream_id not in set(known)]
         if not unknown:
             return
-        listing = f"known streams: {', '.join(sorted(known))}" if known else "memory has no streams yet"
-        names = ", ".join(repr(stream_id) for stream_id in unknown)
+        shown = sorted(known)[:_STREAMS_LISTED]
+        more = f" and {len(known) - len(shown)} more" if len(known) > len(shown) else ""
+        listing = f"known streams: {', '.join(shown)}{more}" if known else "memory has no streams yet"
+        names = ", ".join(quote_prefix(stream_id) for stream_id in unknown[:_STREAMS_LISTED])
         raise NotFound(f"stream {names} is not in memory ({listing}); ask about a known stream or none")
 
     async def _answer(self, question: str, hits: list[SearchHit], budget: Budget) -> Reply:

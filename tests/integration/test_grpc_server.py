@@ -21,7 +21,13 @@ class _RaisingMemory(memory_pb2_grpc.MemoryServiceServicer):
     async def Search(self, request, context):
         if request.text == "bug":
             raise ZeroDivisionError("a real bug")
+        if request.text == "long":
+            raise errors.NotFound("x" * (1 << 20))
         raise getattr(errors, request.text)(f"raised {request.text}")
+
+    async def WriteClips(self, request_iterator, context):
+        async for request in request_iterator:
+            yield memory_pb2.WriteClipsResponse(clip_id=request.clip.stream_id)
 
 
 def _free_port() -> int:
@@ -98,5 +104,49 @@ def test_a_taken_port_is_refused_with_a_clear_error():
         second = ServiceServer(host, int(port), [SERVICE])
         with pytest.raises(errors.Unavailable, match="choose another port"):
             await second.start()
+
+    asyncio.run(_with_server(check))
+
+
+NOT_PROTOBUF = [b"GET / HTTP/1.1\r\n\r\n", b"\xff" * 64, b"\x0a\x02\xff\xfe"]  # the last: bad UTF-8 in a string
+
+
+@pytest.mark.parametrize("payload", NOT_PROTOBUF)
+def test_bytes_that_are_not_the_request_are_invalid_arguments(payload, caplog):
+    async def check(server, channel):
+        search = channel.unary_unary(f"/{SERVICE}/Search")  # no serializers: the bytes go as they are
+        for _ in range(2):  # the second call proves the server still serves
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await search(payload, timeout=5)
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "not a valid protobuf message" in caught.value.details()
+
+    asyncio.run(_with_server(check))
+    assert "Traceback" not in caplog.text
+
+
+def test_junk_in_a_request_stream_is_an_invalid_argument_after_the_valid_messages():
+    good = memory_pb2.WriteClipsRequest(clip=memory_pb2.ClipRecord(stream_id="gate")).SerializeToString()
+
+    async def check(server, channel):
+        write = channel.stream_stream(f"/{SERVICE}/WriteClips")
+        call = write(iter([good, b"\xff" * 64, good]), timeout=5)
+        acks = []
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            async for ack in call:
+                acks.append(memory_pb2.WriteClipsResponse.FromString(ack).clip_id)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert acks == ["gate"]
+
+    asyncio.run(_with_server(check))
+
+
+def test_a_long_error_message_arrives_cut_with_its_real_code():
+    async def check(server, channel):
+        stub = memory_pb2_grpc.MemoryServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.Search(memory_pb2.SearchRequest(text="long"), timeout=5)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND  # not RESOURCE_EXHAUSTED from oversized metadata
+        assert len(caught.value.details()) < 1100
 
     asyncio.run(_with_server(check))

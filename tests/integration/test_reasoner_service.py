@@ -15,6 +15,7 @@ from longwatch import convert
 from longwatch.client import ReasonerClient
 from longwatch.errors import InvalidArgument, NotFound, Unavailable
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
+from longwatch.reasoner.v1 import reasoner_pb2
 from longwatch.types import SearchHit
 from reasoner.core.answerer import NO_EVIDENCE_ANSWER
 from tests.integration.servers import free_port, start_service
@@ -135,3 +136,22 @@ def test_bad_questions_get_canonical_statuses(services):
         ask(reasoner.address, "What was the plate?", deadline_ms=-5)
     with pytest.raises(NotFound, match=r"'dock'.*known streams: empty, gate"):
         ask_once_memory_is_back(reasoner.address, "What was the plate?", stream_ids=["dock"])
+
+
+@pytest.mark.parametrize(
+    ("payload", "detail"),
+    [
+        (reasoner_pb2.AskRequest(question="\x00").SerializeToString(), "question is empty"),
+        (reasoner_pb2.AskRequest(question="a" * (1 << 20)).SerializeToString(), "shorten it to at most"),
+        (reasoner_pb2.AskRequest(question="why?", stream_ids=["x" * (1 << 20)]).SerializeToString(), "characters)"),
+        (b"\xff" * 64, "not a valid protobuf message"),
+    ],
+)
+def test_the_server_itself_refuses_what_the_sdk_would_not_send(services, payload, detail):
+    reasoner, _ = services
+    with grpc.insecure_channel(reasoner.address) as channel:
+        ask_raw = channel.unary_unary("/longwatch.reasoner.v1.ReasonerService/Ask")  # bytes as they are
+        with pytest.raises(grpc.RpcError) as caught:
+            ask_raw(payload, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert detail in caught.value.details() and len(caught.value.details()) < 400

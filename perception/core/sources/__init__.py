@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 from longwatch.errors import InvalidArgument
+from longwatch.validation import PATH_QUOTE_LIMIT, quote_prefix
 from perception.core.redaction import redact_url
 from perception.core.sources.base import FrameSource, SourceOptions
 
@@ -43,13 +44,14 @@ def source_backend_for(source: str) -> str:
             return SOURCE_BY_SCHEME[scheme]
         except KeyError:
             valid = ", ".join(f"{name}://" for name in SOURCE_BY_SCHEME)
+            shown = quote_prefix(redact_url(source), PATH_QUOTE_LIMIT)
             raise InvalidArgument(
-                f"unsupported URL scheme {scheme!r} in {redact_url(source)}; "
+                f"unsupported URL scheme {quote_prefix(scheme, 20)} in {shown}; "
                 f"supported: {valid}, or an absolute file path"
             ) from None
     raise InvalidArgument(
-        f"{source!r} is a relative path; pass an absolute path to a video file (perception may run in another "
-        "directory) or a stream URL"
+        f"{quote_prefix(source, PATH_QUOTE_LIMIT)} is a relative path; pass an absolute path to a video file "
+        "(perception may run in another directory) or a stream URL"
     )
 
 

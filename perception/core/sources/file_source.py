@@ -13,6 +13,7 @@ from typing import BinaryIO
 import av
 
 from longwatch.errors import InvalidArgument, NotFound
+from longwatch.validation import PATH_QUOTE_LIMIT, quote_prefix
 from perception.core.sources.av_frames import decoded, first_video_stream
 from perception.core.sources.base import SourceOptions
 from perception.core.types import DecodedFrame
@@ -29,40 +30,42 @@ _KEY_PREFIX_BYTES = 1 << 20
 
 def _probe_duration_s(path: Path) -> float:
     """Opens the file once to check it is a video; returns its length in seconds (0 when unknown)."""
+    shown = quote_prefix(str(path), PATH_QUOTE_LIMIT)
     try:
         with av.open(str(path)) as container:
             stream = first_video_stream(container)
             if stream is None:
-                raise InvalidArgument(f"{path} has no video stream; pass a video file")
+                raise InvalidArgument(f"{shown} has no video stream; pass a video file")
             if container.format.name in _TEXT_FORMATS:
-                raise InvalidArgument(f"{path} is not a video file (it holds text); pass a video file")
+                raise InvalidArgument(f"{shown} is not a video file (it holds text); pass a video file")
             if stream.duration is not None and stream.time_base is not None:
                 return float(stream.duration * stream.time_base)
             return container.duration / av.time_base if container.duration else 0.0
     except av.error.FFmpegError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InvalidArgument(f"{path} is not a video file PyAV can read ({reason}); pass a video file") from None
+        raise InvalidArgument(f"{shown} is not a video file PyAV can read ({reason}); pass a video file") from None
 
 
 def open_source(stream_id: str, location: str, options: SourceOptions) -> FileSource:
     """Checks the file now, so AddStream rejects bad input at once; decoding starts later, on a thread."""
     path = Path(location)
+    shown = quote_prefix(location, PATH_QUOTE_LIMIT)
     if not path.is_absolute():
-        raise InvalidArgument(f"{location!r} is a relative path; pass an absolute path to a video file")
+        raise InvalidArgument(f"{shown} is a relative path; pass an absolute path to a video file")
     try:
         if not path.exists():
-            raise NotFound(f"no such file: {path} — pass an absolute path to a video file")
+            raise NotFound(f"no such file: {shown} — pass an absolute path to a video file")
         if path.is_dir():
-            raise InvalidArgument(f"{path} is a directory; pass an absolute path to a video file")
+            raise InvalidArgument(f"{shown} is a directory; pass an absolute path to a video file")
         # A FIFO or a device would block the open forever; a camera is added by its URL.
         if not path.is_file():
-            raise InvalidArgument(f"{path} is not a regular file; pass a video file, or a live source by its URL")
+            raise InvalidArgument(f"{shown} is not a regular file; pass a video file, or a live source by its URL")
         with path.open("rb") as file:
             key = _content_key(file)
     except PermissionError:
-        raise InvalidArgument(f"perception may not read {path}; make it readable by the perception service") from None
+        raise InvalidArgument(f"perception may not read {shown}; make it readable by the perception service") from None
     except OSError as exc:  # a name too long for the file system, a broken mount, ...
-        raise InvalidArgument(f"cannot use {path}: {exc.strerror or exc}; pass a readable video file") from None
+        raise InvalidArgument(f"cannot use {shown}: {exc.strerror or exc}; pass a readable video file") from None
     return FileSource(path, _probe_duration_s(path), options, key)
 
 
@@ -99,7 +102,7 @@ class FileSource:
         with av.open(str(self._path)) as container:
             stream = first_video_stream(container)
             if stream is None:  # replaced since AddStream checked it
-                raise InvalidArgument(f"{self._path} has no video stream")
+                raise InvalidArgument(f"{quote_prefix(str(self._path), PATH_QUOTE_LIMIT)} has no video stream")
             stream.thread_type = "AUTO"  # frame threads: decoding keeps up with the encoder
             origin_s = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
             fps = float(stream.average_rate) if stream.average_rate else _FALLBACK_FPS

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import av
 
 from longwatch.errors import InvalidArgument
+from longwatch.validation import PATH_QUOTE_LIMIT, quote_prefix
 from perception.core.backoff import backoff_delay_s
 from perception.core.redaction import redact, redact_url
 from perception.core.sources.av_frames import decoded, first_video_stream
@@ -51,7 +52,10 @@ def open_source(stream_id: str, location: str, options: SourceOptions) -> LiveSo
     except ValueError:  # a malformed IPv6 literal
         has_host = False
     if not has_host:
-        raise InvalidArgument(f"{redact_url(location)} names no host; pass a URL like rtsp://camera.local/stream")
+        raise InvalidArgument(
+            f"{quote_prefix(redact_url(location), PATH_QUOTE_LIMIT)} names no host; "
+            "pass a URL like rtsp://camera.local/stream"
+        )
     return LiveSource(stream_id, location, options)
 
 

@@ -32,6 +32,8 @@ def test_up_defaults_are_the_documented_ports():
         ["frobnicate"],
         ["ingest", "video.mp4"],  # --stream is required
         ["ingest", "video.mp4", "--stream", "s", "--sample-fps", "-1"],
+        ["ingest", "video.mp4", "--stream", "../../../etc/passwd"],  # the stream id every service refuses
+        ["ask", "q", "--stream", "front door"],
         ["ask"],
         ["ask", "q", "--deadline-ms", "soon"],
         ["up", "--memory-port", "70000"],

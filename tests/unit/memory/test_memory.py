@@ -33,12 +33,17 @@ async def started(factory: MemoryFactory, **options) -> Memory:
         {"stream_id": ""},
         {"stream_id": "   "},
         {"stream_id": "s" * 300},
+        {"stream_id": "s" * 65},  # perception refuses it too: one definition of a stream id
+        {"stream_id": "NUL\x00"},
+        {"stream_id": "\u202egate"},
+        {"stream_id": "../../../etc/passwd"},
         {"start_s": -1.0},
         {"start_s": 9.0},  # after end_s
         {"end_s": math.nan},
         {"start_s": math.inf, "end_s": math.inf},
         {"start_s": 1.7e308, "end_s": 1.7e308},  # finite, but no stream is that long: its clip id would overflow
         {"start_wall_ms": -5},
+        {"start_wall_ms": 2**63 - 1},  # not a plausible UTC time in ms
         {"frame_count": -2},
         {"source_key": "k" * 65},
         {"visual_embedding": (0.5, math.nan)},

@@ -26,3 +26,34 @@ def test_errors_quoting_the_url_are_redacted():
     message = f"[Errno 111] Connection refused: '{url}'"
     assert redact(message, url) == "[Errno 111] Connection refused: 'rtsp://***@cam.local/live'"
     assert redact("failed: http://u:p@host/x and more") == "failed: http://***@host/x and more"
+
+
+LETTERS = "a" * (1 << 20)  # a pasted blob: the old regex backtracked quadratically on it
+
+
+@pytest.mark.timeout(10)  # a hang guard, not a timing assert
+@pytest.mark.parametrize("url", ["rtsp://user:secret@127.0.0.1:1/" + LETTERS, "rtsp://127.0.0.1:1/" + LETTERS])
+def test_a_1_mb_url_in_an_error_is_redacted(url):
+    shown = redact(f"Connection refused: '{url}' and " + LETTERS, url)
+    assert "secret" not in shown
+    assert shown.endswith(LETTERS)
+
+
+@pytest.mark.timeout(10)
+def test_many_scheme_marks_are_hidden_in_one_pass():
+    text = "x://u:p@h/ " * 50_000 + LETTERS + "://" + LETTERS
+    assert "u:p@" not in redact(text)
+    assert redact(text).count("x://***@h/") == 50_000
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("rtsp://a://b@host/x", "rtsp://a://***@host/x"),
+        ("no url here", "no url here"),
+        ("odd ://@host", "odd ://@host"),
+        ("two: rtsp://u@a/ and rtsp://v:w@b/", "two: rtsp://***@a/ and rtsp://***@b/"),
+    ],
+)
+def test_userinfo_after_any_scheme_mark_is_hidden(text, shown):
+    assert redact(text) == shown

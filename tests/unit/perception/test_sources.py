@@ -51,14 +51,14 @@ def test_empty_source_is_refused():
 
 def test_missing_file_is_not_found(tmp_path):
     missing = tmp_path / "nope.mp4"
-    with pytest.raises(NotFound, match=f"no such file: {missing} — pass an absolute path to a video file"):
+    with pytest.raises(NotFound, match=f"no such file: '{missing}' — pass an absolute path to a video file"):
         open_source("s", str(missing), OPTIONS)
 
 
 def test_a_text_file_is_refused_naming_it(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("not a video\n" * 50)
-    with pytest.raises(InvalidArgument, match=f"{notes} is not a video file"):
+    with pytest.raises(InvalidArgument, match=f"'{notes}' is not a video file"):
         open_source("s", str(notes), OPTIONS)
 
 
@@ -115,5 +115,5 @@ def test_stop_ends_a_file_early(tmp_path):
 def test_a_fifo_is_refused_rather_than_blocking_the_open(tmp_path):
     fifo = tmp_path / "camera.pipe"
     os.mkfifo(fifo)
-    with pytest.raises(InvalidArgument, match=f"{fifo} is not a regular file"):
+    with pytest.raises(InvalidArgument, match=f"'{fifo}' is not a regular file"):
         open_source("s", str(fifo), OPTIONS)

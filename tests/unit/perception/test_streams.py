@@ -9,9 +9,10 @@ import pytest
 
 from longwatch.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
 from longwatch.types import StreamState
+from longwatch.validation import validate_stream_id
 from perception.core.sources import SourceOptions, open_source
 from perception.core.stream_worker import StreamWorker
-from perception.core.streams import StreamLimits, StreamRegistry, validate_stream_id
+from perception.core.streams import StreamLimits, StreamRegistry
 from tests.unit.perception.fakes import FakeSource, RecordingSink, fake_compute, worker_config
 
 GREY = (100, 100, 100)

@@ -47,7 +47,7 @@ async def test_llm_runs_off_the_event_loop():
     assert llm.threads and threading.get_ident() not in llm.threads
 
 
-@pytest.mark.parametrize("question", ["", "   \n\t"])
+@pytest.mark.parametrize("question", ["", "   \n\t", "\x00", "\x1b\x07\u200b"])
 async def test_empty_question_is_invalid(question):
     reasoner, llm, retriever = make()
     with pytest.raises(InvalidArgument, match="question is empty: ask something about the video"):
@@ -91,6 +91,14 @@ async def test_unknown_stream_is_not_found_naming_it_and_the_known_ones():
     assert retriever.searches == []
 
 
+async def test_a_not_found_lists_a_few_known_streams_not_all():
+    known = [f"cam{index:04d}" for index in range(1000)]
+    reasoner, _, _ = make(retriever=FakeRetriever(streams=known))
+    with pytest.raises(NotFound, match="and 990 more") as caught:
+        await reasoner.ask("What was the plate?", stream_ids=["dock"])
+    assert len(str(caught.value)) < 400
+
+
 async def test_unknown_stream_when_memory_is_empty():
     reasoner, _, _ = make(retriever=FakeRetriever(streams=[]))
     with pytest.raises(NotFound, match="no streams yet"):
@@ -99,7 +107,7 @@ async def test_unknown_stream_when_memory_is_empty():
 
 async def test_empty_stream_id_is_invalid():
     reasoner, _, _ = make()
-    with pytest.raises(InvalidArgument, match="empty id"):
+    with pytest.raises(InvalidArgument, match="stream_ids entry is empty"):
         await reasoner.ask("What was the plate?", stream_ids=[""])
 
 
