@@ -60,18 +60,18 @@ def test_gemma_itself_reads_the_code_from_its_note(gemma):
 def test_the_answerer_reads_the_alarm_code(answerer):
     # With the plate's note beside it Gemma alone says "42" (the first number of the line); the
     # labelled-value step reads ALARM CODE 7315 as the question names it.
-    reply = answerer.answer(ALARM_QUESTION, HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer(ALARM_QUESTION, HITS, Budget.from_now(600.0)))
     assert reply.text == "7315"
 
 
 def test_gemma_answers_with_a_caption_phrase(answerer):
-    reply = answerer.answer("Who walked past the door?", HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer("Who walked past the door?", HITS, Budget.from_now(600.0)))
     assert reply.method in (AnswerMethod.GENERATED, AnswerMethod.SCORED)
     assert "person" in reply.text
 
 
 def test_gemma_reads_the_plate(answerer):
-    reply = answerer.answer("What was the number plate of the red car?", HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer("What was the number plate of the red car?", HITS, Budget.from_now(600.0)))
     assert reply.method in (AnswerMethod.GENERATED, AnswerMethod.SCORED)  # no line says PLATE: the LLM's call
     assert "4721" in reply.text
 
