@@ -4,6 +4,7 @@
         launcher.start()              # memory first, then the other two; returns once all say SERVING
         print(launcher.addresses)
         launcher.wait()               # until a service dies (ServiceDied) or a signal interrupts
+        # fault runs: launcher.kill("memory"); launcher.restart("memory")  # SIGKILL, then SERVING again
     # leaving the block stops perception, then reasoner, then memory
 
 Each child logs to `<data_dir>/logs/<service>.log`. Children run in their own session, so a Ctrl-C at
@@ -236,6 +237,29 @@ class Launcher:
         """Blocks until a service dies (raises ServiceDied) or `stop()` is called."""
         while not self._stopped.wait(_POLL_S):
             self.check()
+
+    def kill(self, name: str) -> None:
+        """SIGKILLs one service, as a crash would (no drain, no checkpoint), and waits until it is gone.
+        It stays dead until `restart(name)`; meanwhile `check()` and `wait()` report it as died."""
+        child = self._children.get(name)
+        if child is None:
+            raise LaunchError(f"no {name} service was started by this launcher; call start() first")
+        logger.info("killing %s (pid %d)", name, child.process.pid)
+        child.process.kill()
+        child.process.wait()
+
+    def restart(self, name: str) -> None:
+        """Starts a service that exited (after `kill`, or a crash) again with the same configuration and
+        port; returns once it is SERVING. Raises LaunchError if it still runs or the launcher has stopped.
+        Like `start()`, call it from the main thread, and not while other threads of this process are in
+        gRPC calls: the child's parent-death hook runs between fork and exec (seen to crash it otherwise)."""
+        child = self._children.get(name)
+        if child is not None and child.process.poll() is None:
+            raise LaunchError(f"the {name} service still runs (pid {child.process.pid}); kill or stop it first")
+        if self._stopped.is_set():
+            raise LaunchError(f"the launcher has stopped; start it again instead of restarting {name}")
+        self._spawn(self._services[name])
+        self._wait_serving((name,))
 
     def stop(self) -> None:
         """SIGTERM to each service in STOP_ORDER, each waited for; SIGKILL after `stop_timeout_s`."""
