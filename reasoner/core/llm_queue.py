@@ -3,9 +3,11 @@
 A CPU model gains nothing from two calls at once, so steps queue for it. What a question must not do is
 wait for the model past its own deadline: a user waits for an answer, not for another user's question.
 So a step joins the queue only if the work ahead of it (the rest of the running step, then every waiting
-step, by their expected durations) and then its own expected duration all end before its deadline; it
+step, by their expected durations) and then its own step all end before its deadline; it
 leaves the queue unrun when its turn has not come by the last moment it could still end in time, or when
-the steps ahead ran long. In each case the caller answers from the evidence without that step.
+the steps ahead ran long. In each case the caller answers from the evidence without that step. Its own
+step is counted as its expected duration plus twice its mean deviation: on a CPU shared with ingest a step
+often runs long, and a step started just in time would then end past the deadline.
 
 Turns are per step, not per question, and handed out in arrival order: a question with two steps goes
 back to the end of the queue for its second, so it cannot hold the model while later questions wait.
@@ -28,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_NEW_ESTIMATE_WEIGHT = 0.5  # of the latest duration in the moving estimate of a step's duration
+_NEW_ESTIMATE_WEIGHT = 0.5  # of the latest duration in the moving estimates of a step's duration and deviation
+_DEVIATIONS = 2.0  # mean deviations above the expected duration that a step's own time is counted at
 
 
 @dataclass(eq=False)  # compared by identity: two waiting turns of one step are still two turns
@@ -51,6 +54,7 @@ class LLMQueue:
         self._clock = clock
         self._run_in_thread = run_in_thread
         self._expected_s: dict[str, float] = {}
+        self._deviation_s: dict[str, float] = {}  # mean absolute deviation from the expected duration
         self._holder: _Turn | None = None  # the turn that has the model (its thread may not have started)
         self._waiting: deque[_Turn] = deque()  # in arrival order
 
@@ -58,12 +62,20 @@ class LLMQueue:
         """Expected seconds of one `step` call; 0 until one was timed."""
         return self._expected_s.get(step, 0.0)
 
+    def likely_s(self, step: str) -> float:
+        """Seconds one `step` call will most likely not exceed: expected plus twice the mean deviation."""
+        return self.expected_s(step) + _DEVIATIONS * self._deviation_s.get(step, 0.0)
+
     def learn(self, step: str, elapsed_s: float) -> None:
-        """Folds a measured duration of `step` into its estimate (the first one is taken as it is)."""
+        """Folds a measured duration of `step` into its estimates (the first is taken as it is, with no
+        deviation), as TCP estimates a round trip and its variation."""
         previous = self._expected_s.get(step)
-        self._expected_s[step] = (
-            elapsed_s if previous is None else _NEW_ESTIMATE_WEIGHT * elapsed_s + (1 - _NEW_ESTIMATE_WEIGHT) * previous
-        )
+        if previous is None:
+            self._expected_s[step], self._deviation_s[step] = elapsed_s, 0.0
+            return
+        weight = _NEW_ESTIMATE_WEIGHT
+        self._deviation_s[step] = weight * abs(elapsed_s - previous) + (1 - weight) * self._deviation_s[step]
+        self._expected_s[step] = weight * elapsed_s + (1 - weight) * previous
 
     def wait_s(self) -> float:
         """Expected seconds before a step that joins the queue now would start."""
@@ -81,16 +93,16 @@ class LLMQueue:
     async def run(self, step: str, budget: Budget, call: Callable[[], T]) -> T | None:
         """`call()`'s result, run in a worker thread in its turn; None, without running it, when it is not
         expected to end before the deadline. Exceptions from `call` propagate."""
-        expected_s = self.expected_s(step)
+        own_s = self.likely_s(step)
         wait_s = self.wait_s()
-        if not budget.allows(wait_s + expected_s):
-            return self._skip(step, budget, f"{wait_s:.2f} s of queued steps and {expected_s:.2f} s of its own")
-        turn = await self._take_turn(step, budget, expected_s)
+        if not budget.allows(wait_s + own_s):
+            return self._skip(step, budget, f"{wait_s:.2f} s of queued steps and {own_s:.2f} s of its own")
+        turn = await self._take_turn(step, budget, own_s)
         if turn is None:
             return self._skip(step, budget, "its turn did not come in time")
-        if not budget.allows(expected_s):  # the steps ahead ran past their estimates
+        if not budget.allows(own_s):  # the steps ahead ran past their estimates
             self._hand_on(turn)
-            return self._skip(step, budget, f"{expected_s:.2f} s no longer fit once its turn came")
+            return self._skip(step, budget, f"{own_s:.2f} s no longer fit once its turn came")
         turn.started_at = self._clock()
         work = asyncio.ensure_future(self._run_in_thread(call))
         # The turn passes on when the thread ends, not when this call does: a cancelled question (the
@@ -98,7 +110,7 @@ class LLMQueue:
         work.add_done_callback(lambda done: self._finish(turn, done))
         return await asyncio.shield(work)
 
-    async def _take_turn(self, step: str, budget: Budget, expected_s: float) -> _Turn | None:
+    async def _take_turn(self, step: str, budget: Budget, own_s: float) -> _Turn | None:
         """The turn, once the model is this step's; None when it is not by the last moment the step could
         start and still end before the deadline. A cancelled caller leaves the queue."""
         turn = _Turn(step, asyncio.get_running_loop().create_future())
@@ -111,7 +123,7 @@ class LLMQueue:
         try:
             # asyncio.wait, not wait_for: it never cancels the future, so a turn granted as the wait ends
             # is seen as granted and passed on rather than lost.
-            await asyncio.wait((turn.granted,), timeout=max(budget.remaining_s() - expected_s, 0.0))
+            await asyncio.wait((turn.granted,), timeout=max(budget.remaining_s() - own_s, 0.0))
         except asyncio.CancelledError:
             self._leave(turn)
             raise

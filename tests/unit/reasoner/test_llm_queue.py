@@ -200,3 +200,14 @@ async def test_step_durations_are_learnt_as_a_moving_average():
         await runner.finish_one()
         await finished(task)
     assert queue.expected_s("score") == pytest.approx(3.0)  # 2 s taken as it was, then halfway to 4 s
+    assert queue.likely_s("score") == pytest.approx(3.0 + 2 * 1.0)  # its deviation: halfway from 0 to 2 s
+
+
+async def test_a_step_that_varies_is_counted_at_its_likely_time_not_its_mean():
+    queue, runner, clock, order = make()
+    for elapsed_s in (1.0, 3.0):
+        queue.learn("generate", elapsed_s)
+    assert (queue.expected_s("generate"), queue.likely_s("generate")) == (2.0, 4.0)
+    budget = Budget.from_now(3.0, clock)  # fits the 2 s mean, not the 4 s it may well take
+    assert await finished(asyncio.create_task(queue.run("generate", budget, step(order, "A")))) is None
+    assert order == [] and runner.active == 0
