@@ -10,6 +10,7 @@ import pytest
 from longwatch.settings import default_model_cache_dir
 from longwatch.types import SearchHit
 from reasoner.core.answerer import Answerer
+from reasoner.core.evidence_text import tokens
 from reasoner.core.llm import LLM, load_llm
 from reasoner.core.prompting import ANSWER_STOP, build_prompt
 from reasoner.core.reasoner import Reasoner
@@ -82,3 +83,18 @@ def test_reasoner_with_gemma_answers_briefly_with_evidence(answerer):
     assert "7315" in answer.answer and len(answer.answer) < 40
     assert answer.evidence[0].start_s == 40.0
     assert 0 < answer.confidence <= 1
+
+
+def test_concurrent_questions_share_gemma_and_all_answer_from_the_evidence(answerer):
+    # A hang guard, not a timing test: four questions that each want the LLM, with a deadline that holds
+    # about one or two of its steps, all come back, each with a reply copied from the evidence.
+    reasoner = Reasoner(_FixedRetriever(), answerer)
+    questions = ["Who walked past the door?", "What stopped at the barrier?"] * 2
+
+    async def ask_all():
+        asks = (reasoner.ask(question, deadline_ms=3000) for question in questions)
+        return await asyncio.wait_for(asyncio.gather(*asks), timeout=60.0)
+
+    answers = asyncio.run(ask_all())
+    words_seen = set(tokens(" ".join(hit.text for hit in HITS)))
+    assert all(tokens(answer.answer) and set(tokens(answer.answer)) <= words_seen for answer in answers)
