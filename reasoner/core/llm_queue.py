@@ -5,9 +5,14 @@ wait for the model past its own deadline: a user waits for an answer, not for an
 So a step joins the queue only if the work ahead of it (the rest of the running step, then every waiting
 step, by their expected durations) and then its own step all end before its deadline; it
 leaves the queue unrun when its turn has not come by the last moment it could still end in time, or when
-the steps ahead ran long. In each case the caller answers from the evidence without that step. Its own
-step is counted as its expected duration plus twice its mean deviation: on a CPU shared with ingest a step
-often runs long, and a step started just in time would then end past the deadline.
+the steps ahead ran long. In each case the caller answers from the evidence without that step.
+
+A step's expected duration is the median of its recent durations, and its own step is counted at their
+upper quartile: on a CPU shared with ingest a step often runs long, and one started just in time would end
+past the deadline. Both ignore the odd step slowed tenfold by a burst of load, which would otherwise shut
+every later question out of the model; a moving average would, and with no step run it would never come
+back down. Durations older than a minute no longer count (the warm-up's stands in when none is newer), so
+the estimates recover when a long slow spell ends even if no step ran during it.
 
 Turns are per step, not per question, and handed out in arrival order: a question with two steps goes
 back to the end of the queue for its second, so it cannot hold the model while later questions wait.
@@ -30,8 +35,37 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_NEW_ESTIMATE_WEIGHT = 0.5  # of the latest duration in the moving estimates of a step's duration and deviation
-_DEVIATIONS = 2.0  # mean deviations above the expected duration that a step's own time is counted at
+_RECENT_STEPS = 9  # durations per step that the estimates come from: their median ignores up to 4 outliers
+_RECENT_HORIZON_S = 60.0  # seconds a duration counts for: the load a step met a minute ago says little of now
+_LIKELY_QUANTILE = 0.75  # of the recent durations: the time a step's own run is counted at
+
+
+def _quantile(values: list[float], q: float) -> float:
+    """The q-quantile of sorted `values`, interpolated between neighbours."""
+    position = q * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (position - low) * (values[high] - values[low])
+
+
+class _Durations:
+    """Recent durations of one step, with the time each was measured; the first (the warm-up's) is kept."""
+
+    def __init__(self) -> None:
+        self._recent: deque[tuple[float, float]] = deque(maxlen=_RECENT_STEPS)  # (measured at, seconds)
+        self._first_s: float | None = None
+
+    def add(self, now: float, elapsed_s: float) -> None:
+        if self._first_s is None:
+            self._first_s = elapsed_s
+        self._recent.append((now, elapsed_s))
+
+    def quantile(self, now: float, q: float) -> float:
+        """Of the durations of the last minute, else the first one; 0 when none was measured."""
+        fresh = sorted(seconds for at, seconds in self._recent if now - at <= _RECENT_HORIZON_S)
+        if not fresh:
+            return self._first_s or 0.0
+        return _quantile(fresh, q)
 
 
 @dataclass(eq=False)  # compared by identity: two waiting turns of one step are still two turns
@@ -53,29 +87,25 @@ class LLMQueue:
     ) -> None:
         self._clock = clock
         self._run_in_thread = run_in_thread
-        self._expected_s: dict[str, float] = {}
-        self._deviation_s: dict[str, float] = {}  # mean absolute deviation from the expected duration
+        self._durations: dict[str, _Durations] = {}
         self._holder: _Turn | None = None  # the turn that has the model (its thread may not have started)
         self._waiting: deque[_Turn] = deque()  # in arrival order
 
     def expected_s(self, step: str) -> float:
-        """Expected seconds of one `step` call; 0 until one was timed."""
-        return self._expected_s.get(step, 0.0)
+        """Expected seconds of one `step` call (the median of its recent durations); 0 until one was timed."""
+        return self._estimate(step, 0.5)
 
     def likely_s(self, step: str) -> float:
-        """Seconds one `step` call will most likely not exceed: expected plus twice the mean deviation."""
-        return self.expected_s(step) + _DEVIATIONS * self._deviation_s.get(step, 0.0)
+        """Seconds one `step` call is counted at for its own deadline (the upper quartile of recent durations)."""
+        return self._estimate(step, _LIKELY_QUANTILE)
 
     def learn(self, step: str, elapsed_s: float) -> None:
-        """Folds a measured duration of `step` into its estimates (the first is taken as it is, with no
-        deviation), as TCP estimates a round trip and its variation."""
-        previous = self._expected_s.get(step)
-        if previous is None:
-            self._expected_s[step], self._deviation_s[step] = elapsed_s, 0.0
-            return
-        weight = _NEW_ESTIMATE_WEIGHT
-        self._deviation_s[step] = weight * abs(elapsed_s - previous) + (1 - weight) * self._deviation_s[step]
-        self._expected_s[step] = weight * elapsed_s + (1 - weight) * previous
+        """Records a measured duration of `step` (the warm-up's, and every step's run here)."""
+        self._durations.setdefault(step, _Durations()).add(self._clock(), elapsed_s)
+
+    def _estimate(self, step: str, q: float) -> float:
+        durations = self._durations.get(step)
+        return 0.0 if durations is None else durations.quantile(self._clock(), q)
 
     def wait_s(self) -> float:
         """Expected seconds before a step that joins the queue now would start."""
