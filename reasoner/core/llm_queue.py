@@ -137,7 +137,7 @@ class LLMQueue:
         work = asyncio.ensure_future(self._run_in_thread(call))
         # The turn passes on when the thread ends, not when this call does: a cancelled question (the
         # client left) cannot stop the thread, and the next step must not run beside it.
-        work.add_done_callback(lambda done: self._finish(turn, done))
+        work.add_done_callback(lambda done: self._finish(turn, budget, done))
         return await asyncio.shield(work)
 
     async def _take_turn(self, step: str, budget: Budget, own_s: float) -> _Turn | None:
@@ -178,10 +178,19 @@ class LLMQueue:
             self._holder = self._waiting.popleft()
             self._holder.granted.set_result(None)
 
-    def _finish(self, turn: _Turn, done: asyncio.Future[object]) -> None:
+    def _finish(self, turn: _Turn, budget: Budget, done: asyncio.Future[object]) -> None:
         assert turn.started_at is not None
         elapsed_s = self._clock() - turn.started_at
         metrics.LLM_STEP_SECONDS.labels(turn.step).observe(elapsed_s)
+        if budget.remaining_s() < 0:  # a thread cannot be stopped: say so where an operator looks
+            logger.warning(
+                "LLM step %s took %.1f s (%.1f s expected) and ended %.1f s past its question's deadline; "
+                "is the CPU shared with other work?",
+                turn.step,
+                elapsed_s,
+                self.likely_s(turn.step),
+                -budget.remaining_s(),
+            )
         if not done.cancelled() and done.exception() is None:
             self.learn(turn.step, elapsed_s)
         self._hand_on(turn)

@@ -232,3 +232,14 @@ async def test_durations_older_than_a_minute_no_longer_count():
     assert queue.expected_s("generate") == 10.0
     clock.advance(61.0)
     assert queue.expected_s("generate") == queue.likely_s("generate") == 1.0  # the warm-up's stands in
+
+
+async def test_a_step_that_ends_past_its_deadline_is_logged(caplog):
+    queue, runner, clock, order = make()
+    queue.learn("generate", 1.0)
+    task = asyncio.create_task(queue.run("generate", Budget.from_now(2.0, clock), step(order, "A", clock, 12.0)))
+    await settle()
+    with caplog.at_level("WARNING", logger="reasoner.core.llm_queue"):
+        await runner.finish_one()
+        assert await finished(task) == "A"  # its result still serves: late is better than nothing
+    assert "generate took 12.0 s" in caplog.text and "10.0 s past its question's deadline" in caplog.text
