@@ -152,7 +152,13 @@ def _add_client_commands(commands: argparse._SubParsersAction, addresses: argpar
     ask.add_argument(
         "--stream", action="append", default=[], type=_stream_id, metavar="NAME", help="only this stream (repeatable)"
     )
-    ask.add_argument("--deadline-ms", type=int, default=0, metavar="N", help="time budget; 0 = the server's default")
+    ask.add_argument(
+        "--deadline-ms",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time budget in milliseconds; 0 = the reasoner's default (5000, LONGWATCH_REASONER_DEFAULT_DEADLINE_MS)",
+    )
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(handler=_client_command(_ask))
 

@@ -13,10 +13,15 @@ ASKS_REJECTED = Counter(
 )
 ANSWERS = Counter("reasoner_answers_total", "Answers given, by how they were formed", ["method"])
 LLM_STEPS_SKIPPED = Counter(
-    "reasoner_llm_steps_skipped_total", "LLM steps skipped because the deadline was too near", ["step"]
+    "reasoner_llm_steps_skipped_total",
+    "LLM steps skipped because they would end past the deadline (counting their wait for the LLM)",
+    ["step"],
 )
 ASK_SECONDS = Histogram("reasoner_ask_seconds", "Seconds per answered question, end to end", buckets=_ASK_BUCKETS_S)
 RETRIEVE_SECONDS = Histogram("reasoner_retrieve_seconds", "Seconds per memory search", buckets=_ASK_BUCKETS_S)
 LLM_STEP_SECONDS = Histogram(
     "reasoner_llm_step_seconds", "Seconds per LLM call (generate or score)", ["step"], buckets=_LLM_BUCKETS_S
+)
+LLM_WAIT_SECONDS = Histogram(
+    "reasoner_llm_wait_seconds", "Seconds an LLM step waited in the queue for the LLM", buckets=_LLM_BUCKETS_S
 )

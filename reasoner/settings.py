@@ -55,8 +55,10 @@ class ReasonerSettings(CommonSettings):
     openai_model: str = Field("", description="model name that server serves, for the openai-compatible backend")
     openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for that server; empty = none")
     openai_timeout_s: float = Field(60.0, gt=0, le=600, description="seconds per request to that server")
+    # A few seconds: a user waits for an answer, not for other questions' LLM steps; steps that would end
+    # past it (their wait for the LLM included) are skipped and the answer is read from the evidence.
     default_deadline_ms: int = Field(
-        20_000, gt=0, le=3_600_000, description="time budget of a question that gives none, in milliseconds"
+        5_000, gt=0, le=3_600_000, description="time budget of a question that gives none, in milliseconds"
     )
     max_evidence: int = Field(
         5,

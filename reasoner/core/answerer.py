@@ -8,7 +8,8 @@ Made for a 270M base model that must still be right:
    completion is accepted only if it is grounded: a run of words of the most relevant evidence.
 4. If not, the LLM ranks spans extracted from the evidence by likelihood (plus the question words they
    share), and the best is the reply.
-5. With no time left for a step, the best span by a heuristic is the reply.
+5. With no time left for a step (the deadline is near, or the LLM's queue of other questions' steps would
+   overrun it), the best span by a heuristic is the reply.
 So every reply is copied from the evidence, even with a random-weight model."""
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
 
 from longwatch.times import format_range_s
 from longwatch.types import SearchHit
-from reasoner import metrics
 from reasoner.core.evidence_text import (
     clean_generation,
     contiguous_hits,
@@ -35,6 +34,7 @@ from reasoner.core.evidence_text import (
     strip_question_words,
 )
 from reasoner.core.llm.base import LLM
+from reasoner.core.llm_queue import LLMQueue
 from reasoner.core.prompting import ANSWER_STOP, build_prompt, is_when_question
 from reasoner.core.types import AnswerLimits, AnswerMethod, Budget, Candidate, Reply
 
@@ -51,7 +51,6 @@ _CONFIDENCE_FACTOR = {
     AnswerMethod.NOTHING: 0.0,
 }
 _GENERATE, _SCORE = "generate", "score"
-_NEW_ESTIMATE_WEIGHT = 0.5  # of the latest step in the moving estimate of a step's duration
 # Seconds between clips of one stream that still count as one stretch of time (a frame or two apart).
 _CONTIGUOUS_GAP_S = 2.0
 _FIRST_CALL_PROMPT = "Question: What number comes after 41?\nAnswer:"
@@ -60,8 +59,6 @@ _WARM_UP_NOTE = (
     "a delivery truck stops at the loading bay and a man unloads boxes. "
     "text on screen: ALARM CODE 7315 | EXIT 42 | GATE B CLOSED | SPEED LIMIT 20"
 )
-
-T = TypeVar("T")
 
 
 def best_first(hits: Iterable[SearchHit]) -> list[SearchHit]:
@@ -76,19 +73,20 @@ def confidence_for(method: AnswerMethod, best_score: float) -> float:
 
 
 class Answerer:
-    """Forms replies; `answer` blocks on the LLM, so it runs in a worker thread, one call at a time."""
+    """Forms replies. Concurrent `answer` calls share the one LLM through a queue: its steps run one at a
+    time in worker threads, and a step that would end past its question's deadline is skipped."""
 
     def __init__(
         self, llm: LLM, limits: AnswerLimits = AnswerLimits(), clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._llm = llm
         self._limits = limits
-        self._clock = clock  # times the warm-up; a question's steps are timed by its budget's clock
-        # Expected seconds per LLM step, learnt from the warm-up and every call since.
-        self._expected_s = {_GENERATE: 0.0, _SCORE: 0.0}
+        self._clock = clock  # times the warm-up and the steps; a question's deadline is on its budget's clock
+        # Also holds the expected seconds per step, learnt from the warm-up and every step since.
+        self._queue = LLMQueue(clock)
 
     def expected_step_s(self, step: str) -> float:
-        return self._expected_s[step]
+        return self._queue.expected_s(step)
 
     def warm_up(self) -> None:
         """Loads the kernels, then times a generation and a scoring of a typical question's size (4 notes of
@@ -105,37 +103,27 @@ class Answerer:
         ]
         prompt = build_prompt("What was the alarm code on the screen?", notes, limits.hit_text_chars)
         candidates = [f" ALARM CODE {7300 + index}" for index in range(limits.max_candidates)]
-        budget = Budget.from_now(float("inf"), self._clock)
-        self._timed(_GENERATE, budget, lambda: self._llm.generate(prompt, limits.max_new_tokens, ANSWER_STOP))
-        self._timed(_SCORE, budget, lambda: self._llm.score(prompt, candidates))
+        self._time_warm_up(_GENERATE, lambda: self._llm.generate(prompt, limits.max_new_tokens, ANSWER_STOP))
+        self._time_warm_up(_SCORE, lambda: self._llm.score(prompt, candidates))
 
-    def answer(self, question: str, hits: Sequence[SearchHit], budget: Budget) -> Reply:
-        """The reply, using the LLM only for steps expected to end before the budget's deadline."""
+    async def answer(self, question: str, hits: Sequence[SearchHit], budget: Budget) -> Reply:
+        """The reply, using the LLM only for steps expected to end before the budget's deadline, counting
+        the time they would wait behind other questions' steps."""
         ranked = best_first(hits)
         evident = self._evident_reply(question, ranked)
         if evident is not None:
             return evident
         shown = distinct_texts(ranked)[: self._limits.prompt_hits]
         prompt = build_prompt(question, shown, self._limits.hit_text_chars)
-        generated = self._generate(question, shown, prompt, budget)
+        generated = await self._generate(question, shown, prompt, budget)
         if generated is not None:
             text, source = generated
             return self._reply(text, AnswerMethod.GENERATED, ranked, (source,))
         focus = most_relevant(question, shown)
         candidates = extract_candidates(question, focus, self._limits.max_candidates)
-        chosen = self._choose_by_score(question, focus, prompt, candidates, budget)
+        chosen = await self._choose_by_score(question, focus, prompt, candidates, budget)
         if chosen is not None:
             return self._reply(chosen.text, AnswerMethod.SCORED, ranked, (focus[chosen.hit_index],))
-        return self._extractive(question, focus, candidates, ranked)
-
-    def answer_without_llm(self, question: str, hits: Sequence[SearchHit]) -> Reply:
-        """The reply from the evidence alone (for when the deadline leaves no time for the LLM). Never blocks."""
-        ranked = best_first(hits)
-        evident = self._evident_reply(question, ranked)
-        if evident is not None:
-            return evident
-        focus = most_relevant(question, distinct_texts(ranked)[: self._limits.prompt_hits])
-        candidates = extract_candidates(question, focus, self._limits.max_candidates)
         return self._extractive(question, focus, candidates, ranked)
 
     def _evident_reply(self, question: str, ranked: Sequence[SearchHit]) -> Reply | None:
@@ -153,12 +141,12 @@ class Answerer:
             return self._reply(matched.text, AnswerMethod.MATCHED, ranked, (labelled[matched.hit_index],))
         return None
 
-    def _generate(
+    async def _generate(
         self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget
     ) -> tuple[str, SearchHit] | None:
         """The model's own short answer and the hit it is copied from, if there was time and it is
         grounded in the evidence; else None."""
-        raw = self._timed(
+        raw = await self._queue.run(
             _GENERATE, budget, lambda: self._llm.generate(prompt, self._limits.max_new_tokens, ANSWER_STOP)
         )
         if raw is None:
@@ -170,14 +158,14 @@ class Answerer:
         logger.debug("generation %r is not in the evidence; ranking evidence spans instead", raw)
         return None
 
-    def _choose_by_score(
+    async def _choose_by_score(
         self, question: str, focus: Sequence[SearchHit], prompt: str, candidates: Sequence[Candidate], budget: Budget
     ) -> Candidate | None:
         """The candidate the LLM finds likeliest after the prompt, helped by the question words it shares."""
         if not candidates:
             return None
         continuations = [" " + candidate.text for candidate in candidates]
-        scores = self._timed(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
+        scores = await self._queue.run(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
         if scores is None:
             return None
         totals = [
@@ -200,19 +188,7 @@ class Answerer:
         best_score = ranked[0].score if ranked else 0.0
         return Reply(text[: self._limits.max_answer_chars], method, confidence_for(method, best_score), sources)
 
-    def _timed(self, step: str, budget: Budget, call: Callable[[], T]) -> T | None:
-        """Runs one LLM step if it is expected to end before the deadline, and learns how long it took."""
-        if not budget.allows(self._expected_s[step]):
-            metrics.LLM_STEPS_SKIPPED.labels(step).inc()
-            logger.debug(
-                "skipping %s: %.2f s left, %.2f s expected", step, budget.remaining_s(), self._expected_s[step]
-            )
-            return None
-        started = budget.clock()
-        with metrics.LLM_STEP_SECONDS.labels(step).time():
-            result = call()
-        elapsed = budget.clock() - started
-        previous = self._expected_s[step]
-        weight = 1.0 if previous == 0.0 else _NEW_ESTIMATE_WEIGHT
-        self._expected_s[step] = weight * elapsed + (1 - weight) * previous
-        return result
+    def _time_warm_up(self, step: str, call: Callable[[], object]) -> None:
+        started = self._clock()
+        call()
+        self._queue.learn(step, self._clock() - started)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
@@ -31,7 +30,8 @@ def _time_left_s(budget: Budget) -> float:
 
 
 class Reasoner:
-    """Answers questions about the streams. `ask` is async; the LLM runs in a worker thread, one call at a time."""
+    """Answers questions about the streams. `ask` is async; concurrent questions share the LLM through the
+    answerer's queue (one step at a time, in arrival order, none past its question's deadline)."""
 
     def __init__(
         self,
@@ -44,7 +44,6 @@ class Reasoner:
         self._answerer = answerer
         self._limits = limits
         self._clock = clock
-        self._llm_turn = asyncio.Lock()  # one LLM call at a time: a CPU model gains nothing from two
 
     async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
         """The answer, its evidence (best first) and confidence, within `deadline_ms` (0 = the default).
@@ -68,7 +67,7 @@ class Reasoner:
                 found = await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
             # A clip with no caption and no on-screen text can neither answer nor show anything.
             hits = best_first(hit for hit in found if says_something(hit.text))
-            reply = await self._answer(question, hits, budget)
+            reply = await self._answerer.answer(question, hits, budget)
         metrics.ANSWERS.labels(reply.method.value).inc()
         latency_ms = (self._clock() - started) * 1000
         logger.info(
@@ -111,20 +110,6 @@ class Reasoner:
         listing = f"known streams: {', '.join(shown)}{more}" if known else "memory has no streams yet"
         names = ", ".join(quote_prefix(stream_id) for stream_id in unknown[:_STREAMS_LISTED])
         raise NotFound(f"stream {names} is not in memory ({listing}); ask about a known stream or none")
-
-    async def _answer(self, question: str, hits: list[SearchHit], budget: Budget) -> Reply:
-        """Waits for the LLM's turn within the deadline; past it, answers from the evidence alone."""
-        if not hits:
-            return self._answerer.answer_without_llm(question, hits)
-        try:
-            await asyncio.wait_for(self._llm_turn.acquire(), timeout=max(budget.remaining_s(), 0.0))
-        except TimeoutError:
-            return self._answerer.answer_without_llm(question, hits)
-        # The turn passes on when the LLM thread ends, not when this call does: a cancelled Ask (the client
-        # left) cannot stop the thread, and the next question must not queue behind it unknowingly.
-        work = asyncio.ensure_future(asyncio.to_thread(self._answerer.answer, question, hits, budget))
-        work.add_done_callback(lambda _: self._llm_turn.release())
-        return await asyncio.shield(work)
 
     def _evidence(self, reply: Reply, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
         """The reply's sources (all of them: a "when" range is cited whole), then the best other hits."""

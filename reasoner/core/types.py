@@ -100,7 +100,7 @@ class Budget:
 class ReasonerLimits:
     """What one question may ask and get (from ReasonerSettings)."""
 
-    default_deadline_ms: int = 20_000  # when a request leaves deadline_ms at 0
+    default_deadline_ms: int = 5_000  # when a request leaves deadline_ms at 0 (ReasonerSettings says why)
     max_deadline_ms: int = 3_600_000  # an hour: past gRPC's own timeout range, a deadline means nothing
     max_evidence: int = 5  # evidence items per answer; more when it was read from more (a "when" range)
     search_k: int = 10  # hits asked of memory per question

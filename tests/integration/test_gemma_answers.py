@@ -10,6 +10,7 @@ import pytest
 from longwatch.settings import default_model_cache_dir
 from longwatch.types import SearchHit
 from reasoner.core.answerer import Answerer
+from reasoner.core.evidence_text import tokens
 from reasoner.core.llm import LLM, load_llm
 from reasoner.core.prompting import ANSWER_STOP, build_prompt
 from reasoner.core.reasoner import Reasoner
@@ -60,18 +61,18 @@ def test_gemma_itself_reads_the_code_from_its_note(gemma):
 def test_the_answerer_reads_the_alarm_code(answerer):
     # With the plate's note beside it Gemma alone says "42" (the first number of the line); the
     # labelled-value step reads ALARM CODE 7315 as the question names it.
-    reply = answerer.answer(ALARM_QUESTION, HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer(ALARM_QUESTION, HITS, Budget.from_now(600.0)))
     assert reply.text == "7315"
 
 
 def test_gemma_answers_with_a_caption_phrase(answerer):
-    reply = answerer.answer("Who walked past the door?", HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer("Who walked past the door?", HITS, Budget.from_now(600.0)))
     assert reply.method in (AnswerMethod.GENERATED, AnswerMethod.SCORED)
     assert "person" in reply.text
 
 
 def test_gemma_reads_the_plate(answerer):
-    reply = answerer.answer("What was the number plate of the red car?", HITS, Budget.from_now(600.0))
+    reply = asyncio.run(answerer.answer("What was the number plate of the red car?", HITS, Budget.from_now(600.0)))
     assert reply.method in (AnswerMethod.GENERATED, AnswerMethod.SCORED)  # no line says PLATE: the LLM's call
     assert "4721" in reply.text
 
@@ -82,3 +83,18 @@ def test_reasoner_with_gemma_answers_briefly_with_evidence(answerer):
     assert "7315" in answer.answer and len(answer.answer) < 40
     assert answer.evidence[0].start_s == 40.0
     assert 0 < answer.confidence <= 1
+
+
+def test_concurrent_questions_share_gemma_and_all_answer_from_the_evidence(answerer):
+    # A hang guard, not a timing test: four questions that each want the LLM, with a deadline that holds
+    # about one or two of its steps, all come back, each with a reply copied from the evidence.
+    reasoner = Reasoner(_FixedRetriever(), answerer)
+    questions = ["Who walked past the door?", "What stopped at the barrier?"] * 2
+
+    async def ask_all():
+        asks = (reasoner.ask(question, deadline_ms=3000) for question in questions)
+        return await asyncio.wait_for(asyncio.gather(*asks), timeout=60.0)
+
+    answers = asyncio.run(ask_all())
+    words_seen = set(tokens(" ".join(hit.text for hit in HITS)))
+    assert all(tokens(answer.answer) and set(tokens(answer.answer)) <= words_seen for answer in answers)

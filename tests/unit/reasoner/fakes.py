@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from longwatch.errors import Unavailable
 from longwatch.types import SearchHit
 
+GATE_TIMEOUT_S = 10.0  # a hang guard: a gated fake LLM call fails rather than block a test for ever
+
 
 class FakeClock:
     """A monotonic clock that moves only when told to."""
@@ -28,8 +30,8 @@ class FakeClock:
 class FakeLLM:
     """Generates `generation`; scores a continuation with `scorer` (default: its length, so longer wins).
 
-    Each call advances `clock` by the step's seconds (a slow model without sleeping) and may
-    really sleep `sleep_s` (to hold the LLM's turn in concurrency tests).
+    Each call may wait for `gate` to be set and may really sleep `sleep_s` (to hold the LLM's turn in
+    concurrency tests), then advances `clock` by the step's seconds (a slow model without sleeping).
     """
 
     generation: str = ""
@@ -38,6 +40,7 @@ class FakeLLM:
     generate_s: float = 0.0
     score_s: float = 0.0
     sleep_s: float = 0.0
+    gate: threading.Event | None = None
     name: str = "fake"
     calls: list[tuple[str, str]] = field(default_factory=list)  # (step, prompt)
     threads: list[int] = field(default_factory=list)  # thread ids the calls ran on
@@ -55,10 +58,12 @@ class FakeLLM:
     def _step(self, step: str, prompt: str, seconds: float) -> None:
         self.calls.append((step, prompt))
         self.threads.append(threading.get_ident())
-        if self.clock is not None:
-            self.clock.advance(seconds)
+        if self.gate is not None:
+            assert self.gate.wait(GATE_TIMEOUT_S), "the test never opened the LLM's gate"
         if self.sleep_s:
             time.sleep(self.sleep_s)
+        if self.clock is not None:
+            self.clock.advance(seconds)
 
     def steps(self) -> list[str]:
         return [step for step, _ in self.calls]

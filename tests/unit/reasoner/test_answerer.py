@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from reasoner.core.answerer import NO_EVIDENCE_ANSWER, Answerer, confidence_for
 from reasoner.core.types import AnswerLimits, AnswerMethod, Budget
 from tests.unit.reasoner.fakes import FakeClock, FakeLLM, hit
@@ -16,10 +18,12 @@ ALARM_HITS = [
 PLATE_HITS = [dataclasses.replace(ALARM_HITS[0], score=0.9), dataclasses.replace(ALARM_HITS[1], score=0.2)]
 PLENTY = Budget.from_now(3600.0)
 
+pytestmark = pytest.mark.anyio
 
-def test_grounded_generation_is_the_reply():
+
+async def test_grounded_generation_is_the_reply():
     llm = FakeLLM(generation=" KPL 4721\n")
-    reply = Answerer(llm).answer("What was the plate of the car?", ALARM_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What was the plate of the car?", ALARM_HITS, PLENTY)
     assert (reply.text, reply.method) == ("KPL 4721", AnswerMethod.GENERATED)
     assert llm.steps() == ["generate"]
     prompt = llm.calls[0][1]
@@ -27,91 +31,91 @@ def test_grounded_generation_is_the_reply():
     assert "[0:40-0:45] text on screen: EXIT 42" in prompt
 
 
-def test_a_labelled_on_screen_value_is_read_without_the_llm():
+async def test_a_labelled_on_screen_value_is_read_without_the_llm():
     llm = FakeLLM(generation="KPL 4721")
-    reply = Answerer(llm).answer("What was the alarm code on the screen?", PLATE_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What was the alarm code on the screen?", PLATE_HITS, PLENTY)
     assert (reply.text, reply.method) == ("7315", AnswerMethod.MATCHED)
     assert llm.calls == []
 
 
-def test_ungrounded_generation_is_replaced_by_the_best_scored_span():
+async def test_ungrounded_generation_is_replaced_by_the_best_scored_span():
     llm = FakeLLM(generation=" KPL 9999", scorer=lambda text: 1.0 if text == " KPL 4721" else 0.0)
-    reply = Answerer(llm).answer("What was the plate?", PLATE_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What was the plate?", PLATE_HITS, PLENTY)
     assert (reply.text, reply.method) == ("KPL 4721", AnswerMethod.SCORED)
     assert reply.sources == (PLATE_HITS[0],)
     assert llm.steps() == ["generate", "score"]
     assert {" KPL 4721", " a red car stops at the barrier"} <= set(llm.scored[0])
 
 
-def test_with_no_question_word_in_the_evidence_the_reply_comes_from_memorys_best_hit():
+async def test_with_no_question_word_in_the_evidence_the_reply_comes_from_memorys_best_hit():
     # The LLM likes the plate, but memory ranked the alarm clip first and no text says "plate".
     llm = FakeLLM(generation=" KPL 9999", scorer=lambda text: 1.0 if text == " KPL 4721" else 0.0)
-    reply = Answerer(llm).answer("What was the plate?", ALARM_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What was the plate?", ALARM_HITS, PLENTY)
     assert reply.method == AnswerMethod.SCORED and reply.text in ALARM_HITS[1].text
     assert reply.sources == (ALARM_HITS[1],)
 
 
-def test_scores_are_helped_by_the_question_words_a_span_shares():
+async def test_scores_are_helped_by_the_question_words_a_span_shares():
     llm = FakeLLM(generation="nothing like it", scorer=lambda text: 0.0)
-    reply = Answerer(llm).answer("What stopped at the barrier?", ALARM_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What stopped at the barrier?", ALARM_HITS, PLENTY)
     assert (reply.text, reply.method) == ("a red car stops at the barrier", AnswerMethod.SCORED)
 
 
-def test_any_model_reply_is_copied_from_the_evidence():
+async def test_any_model_reply_is_copied_from_the_evidence():
     llm = FakeLLM(generation="garbage words", scorer=lambda text: -len(text))
-    reply = Answerer(llm).answer("What was on the screen?", ALARM_HITS, PLENTY)
+    reply = await Answerer(llm).answer("What was on the screen?", ALARM_HITS, PLENTY)
     evidence = " ".join(h.text for h in ALARM_HITS)
     assert reply.method == AnswerMethod.SCORED
     assert reply.text in evidence
 
 
-def test_when_questions_are_answered_with_the_best_evidence_time_without_the_llm():
+async def test_when_questions_are_answered_with_the_best_evidence_time_without_the_llm():
     llm = FakeLLM(generation="at noon")
-    reply = Answerer(llm).answer("When did the screen show the alarm code?", ALARM_HITS, PLENTY)
+    reply = await Answerer(llm).answer("When did the screen show the alarm code?", ALARM_HITS, PLENTY)
     assert reply.method == AnswerMethod.TIME
     assert reply.text == "0:40-0:45 in gate"
     assert llm.calls == []
 
 
-def test_no_hits_means_nothing_seen():
-    reply = Answerer(FakeLLM()).answer("What was the plate?", [], PLENTY)
+async def test_no_hits_means_nothing_seen():
+    reply = await Answerer(FakeLLM()).answer("What was the plate?", [], PLENTY)
     assert (reply.text, reply.method, reply.confidence) == (NO_EVIDENCE_ANSWER, AnswerMethod.NOTHING, 0.0)
 
 
-def test_prompt_shows_only_the_best_hits():
+async def test_prompt_shows_only_the_best_hits():
     hits = [hit(f"a van at loading dock {n}", score=n / 10) for n in range(8)]
     llm = FakeLLM(generation="7")
-    Answerer(llm, AnswerLimits(prompt_hits=2)).answer("Which dock?", hits, PLENTY)
+    await Answerer(llm, AnswerLimits(prompt_hits=2)).answer("Which dock?", hits, PLENTY)
     prompt = llm.calls[0][1]
     assert "dock 7" in prompt and "dock 6" in prompt and "dock 5" not in prompt
 
 
-def test_no_time_left_skips_the_llm_and_takes_the_best_extractive_span():
+async def test_no_time_left_skips_the_llm_and_takes_the_best_extractive_span():
     clock = FakeClock()
     llm = FakeLLM(generation="KPL 4721", clock=clock, generate_s=3.0, score_s=2.0)
     answerer = Answerer(llm, clock=clock)
     answerer.warm_up()
     assert (answerer.expected_step_s("generate"), answerer.expected_step_s("score")) == (3.0, 2.0)
     llm.calls.clear()
-    reply = answerer.answer("What was the plate of the red car?", PLATE_HITS, Budget.from_now(1.5, clock))
+    reply = await answerer.answer("What was the plate of the red car?", PLATE_HITS, Budget.from_now(1.5, clock))
     assert llm.calls == []
     assert (reply.text, reply.method) == ("KPL 4721", AnswerMethod.EXTRACTIVE)
 
 
-def test_a_step_that_would_end_past_the_deadline_is_not_started():
+async def test_a_step_that_would_end_past_the_deadline_is_not_started():
     clock = FakeClock()
     llm = FakeLLM(generation="not in evidence", clock=clock, generate_s=3.0, score_s=2.0)
     answerer = Answerer(llm, clock=clock)
     answerer.warm_up()
     llm.calls.clear()
     budget = Budget.from_now(4.0, clock)
-    reply = answerer.answer("What was the plate of the red car?", PLATE_HITS, budget)
+    reply = await answerer.answer("What was the plate of the red car?", PLATE_HITS, budget)
     assert llm.steps() == ["generate"]  # 3 s fit; the 2 s scoring no longer did
     assert reply.method == AnswerMethod.EXTRACTIVE
     assert budget.remaining_s() >= 0
 
 
-def test_confidence_is_bounded_and_orders_the_methods():
+async def test_confidence_is_bounded_and_orders_the_methods():
     assert confidence_for(AnswerMethod.GENERATED, 5.0) <= 1.0
     assert confidence_for(AnswerMethod.GENERATED, -1.0) == 0.0
     assert confidence_for(AnswerMethod.TIME, float("nan")) == 0.0
@@ -121,20 +125,20 @@ def test_confidence_is_bounded_and_orders_the_methods():
         > confidence_for(AnswerMethod.EXTRACTIVE, 0.8)
         > 0
     )
-    grounded = Answerer(FakeLLM(generation="KPL 4721")).answer("What was the plate?", PLATE_HITS, PLENTY)
-    scored = Answerer(FakeLLM(generation="nope")).answer("What was the plate?", PLATE_HITS, PLENTY)
+    grounded = await Answerer(FakeLLM(generation="KPL 4721")).answer("What was the plate?", PLATE_HITS, PLENTY)
+    scored = await Answerer(FakeLLM(generation="nope")).answer("What was the plate?", PLATE_HITS, PLENTY)
     assert (grounded.method, scored.method) == (AnswerMethod.GENERATED, AnswerMethod.SCORED)
     assert 0 < scored.confidence < grounded.confidence <= 1
 
 
-def test_when_answers_cover_the_whole_stretch_of_the_best_evidence():
+async def test_when_answers_cover_the_whole_stretch_of_the_best_evidence():
     plate = "text on screen: KPL 4721"
     hits = [hit(plate, 3, 6, score=0.9), hit(plate, 6, 9, score=0.8), hit("text on screen: EXIT 42", 9, 12, score=0.7)]
-    reply = Answerer(FakeLLM()).answer("When was the car with plate KPL 4721 in view?", hits, PLENTY)
+    reply = await Answerer(FakeLLM()).answer("When was the car with plate KPL 4721 in view?", hits, PLENTY)
     assert reply.text == "0:03-0:09 in gate"
 
 
-def test_repeated_notes_are_shown_once_and_spans_come_from_the_note_the_question_names():
+async def test_repeated_notes_are_shown_once_and_spans_come_from_the_note_the_question_names():
     hits = [
         hit("text on screen: KPL 4721", 3, 6, score=0.9),
         hit("text on screen: KPL 4721", 6, 9, score=0.85),
@@ -142,6 +146,6 @@ def test_repeated_notes_are_shown_once_and_spans_come_from_the_note_the_question
     ]
     # A model that prefers the plate everywhere: its reply and its scores both point away from the gate.
     llm = FakeLLM(generation="KPL 4721", scorer=lambda text: 5.0 if "KPL" in text else 0.0)
-    reply = Answerer(llm).answer("What did the sign at the gate say?", hits, PLENTY)
+    reply = await Answerer(llm).answer("What did the sign at the gate say?", hits, PLENTY)
     assert llm.calls[0][1].count("KPL 4721") == 1
     assert (reply.text, reply.method) == ("GATE B CLOSED", AnswerMethod.SCORED)

@@ -21,6 +21,7 @@ HITS = [
     hit("a van parks", 70, 75, score=0.2, stream_id="yard"),
 ]
 PLATE = "What was the plate of the red car?"
+HANG_GUARD_S = 10.0  # nothing here should wait this long; it turns a hang into a failure
 
 
 def make(llm=None, retriever=None, clock=None, **limits):
@@ -193,17 +194,6 @@ async def test_never_more_than_one_step_past_the_deadline():
     assert answer.latency_ms <= 2000 + 3000
 
 
-async def test_waiting_for_the_llm_past_the_deadline_answers_without_it():
-    llm = FakeLLM(generation="wrong", sleep_s=0.5)
-    reasoner, _, _ = make(llm=llm)
-    slow = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
-    await asyncio.sleep(0.05)  # the first question now holds the LLM
-    quick = await reasoner.ask("What did the van do?", deadline_ms=50)
-    first = await slow
-    assert llm.steps() == ["generate", "score"]  # all from the first question
-    assert quick.answer == "a van parks" and first.answer != ""  # the note that names the van
-
-
 async def test_deadline_spent_before_memory_answers():
     clock = FakeClock()
 
@@ -217,15 +207,78 @@ async def test_deadline_spent_before_memory_answers():
         await reasoner.ask("What was the plate?", stream_ids=["gate"], deadline_ms=1000)
 
 
+async def until_the_llm_is_called(llm: FakeLLM, calls: int = 1) -> None:
+    async with asyncio.timeout(HANG_GUARD_S):
+        while len(llm.calls) < calls:
+            await asyncio.sleep(0.01)
+
+
+async def test_waiting_for_the_llm_past_the_deadline_answers_without_it():
+    llm = FakeLLM(generation="wrong", gate=threading.Event())
+    reasoner, _, _ = make(llm=llm)
+    slow = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
+    await until_the_llm_is_called(llm)  # the first question now holds the LLM, until the gate opens
+    quick = await asyncio.wait_for(reasoner.ask("What did the van do?", deadline_ms=50), HANG_GUARD_S)
+    assert quick.answer == "a van parks"  # the note that names the van, while the first still runs
+    llm.gate.set()
+    first = await asyncio.wait_for(slow, HANG_GUARD_S)
+    assert llm.steps() == ["generate", "score"]  # all from the first question
+    assert first.answer != ""
+
+
+async def test_concurrent_questions_the_llm_queue_would_delay_past_their_deadline_answer_from_the_evidence():
+    clock = FakeClock()
+    llm = FakeLLM(generation="KPL 4721", clock=clock, generate_s=3.0, score_s=2.0)
+    reasoner, _, _ = make(llm=llm, clock=clock)
+    reasoner._answerer.warm_up()
+    llm.calls.clear()
+    llm.gate = threading.Event()
+    first = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=4000))  # one 3 s step fits; two do not
+    await until_the_llm_is_called(llm)
+    later = [asyncio.create_task(reasoner.ask(PLATE, deadline_ms=4000)) for _ in range(3)]
+    for _ in range(20):  # no thread involved: a few turns of the event loop answer them
+        await asyncio.sleep(0)
+    # Answered at once, while the first question's step still runs, without queueing behind it.
+    assert all(task.done() for task in later) and not first.done() and llm.steps() == ["generate"]
+    answers = [task.result() for task in later]
+    assert [answer.answer for answer in answers] == ["KPL 4721"] * 3  # read from the evidence
+    assert all(answer.latency_ms <= 4000 for answer in answers)  # on the fake clock: no time passed
+    llm.gate.set()
+    answered = await asyncio.wait_for(first, HANG_GUARD_S)
+    assert answered.answer == "KPL 4721" and answered.confidence > answers[0].confidence  # the LLM's
+    assert llm.steps() == ["generate"]
+
+
+async def test_a_question_does_not_hold_the_llm_between_its_steps():
+    llm = FakeLLM(generation="wrong", gate=threading.Event())
+    reasoner, _, _ = make(llm=llm)
+    first = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
+    await until_the_llm_is_called(llm)
+    second = asyncio.create_task(reasoner.ask("What did the van do?", deadline_ms=60_000))
+    for _ in range(20):  # the second question's generation joins the queue (no thread involved)
+        await asyncio.sleep(0)
+    llm.gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second), HANG_GUARD_S)
+    asked = ["plate" if "plate" in prompt.rsplit("Question:", 1)[1] else "van" for _, prompt in llm.calls]
+    assert list(zip(llm.steps(), asked, strict=True)) == [
+        ("generate", "plate"),
+        ("generate", "van"),  # its turn comes before the first question's second step
+        ("score", "plate"),
+        ("score", "van"),
+    ]
+
+
 async def test_a_cancelled_question_keeps_the_llm_until_its_thread_ends():
-    llm = FakeLLM(generation="wrong", sleep_s=0.5)
+    llm = FakeLLM(generation="wrong", gate=threading.Event())
     reasoner, _, _ = make(llm=llm)
     left = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
-    while not llm.calls:  # the first question's LLM thread is running
-        await asyncio.sleep(0.01)
+    await until_the_llm_is_called(llm)  # the first question's LLM thread is running
     left.cancel()  # the client went away; the thread cannot be stopped
     with pytest.raises(asyncio.CancelledError):
         await left
     quick = await reasoner.ask("What did the van do?", deadline_ms=50)
     assert quick.answer == "a van parks"  # answered from the evidence: the LLM was still busy
-    assert llm.steps() in (["generate"], ["generate", "score"])  # the first question's steps, none of the second's
+    assert llm.steps() == ["generate"]  # the first question's step, none of the second's
+    llm.gate.set()
+    await asyncio.wait_for(reasoner.ask("What did the van do?", deadline_ms=60_000), HANG_GUARD_S)
+    assert llm.steps() == ["generate", "generate", "score"]  # the turn passed on when the thread ended
