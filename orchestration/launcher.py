@@ -3,14 +3,19 @@
     with Launcher(LaunchConfig(data_dir=Path("/tmp/lw"), profile="tiny")) as launcher:
         launcher.start()              # memory first, then the other two; returns once all say SERVING
         print(launcher.addresses)
-        launcher.wait()               # until a service dies (ServiceDied) or a signal interrupts
+        launcher.supervise()          # restarts a crashed service; until a signal, or one crashes too often
     # leaving the block stops perception, then reasoner, then memory
 
 Each child logs to `<data_dir>/logs/<service>.log`. Children run in their own session, so a Ctrl-C at
 the terminal reaches only the launcher, which stops them in order (perception flushes its last clips
 into a memory service that is still up). On Linux each child also gets SIGTERM when the launcher dies,
 even by SIGKILL, so no service outlives it. That signal is tied to the thread that started the child:
-call `start()` from a thread that lives as long as the services (the main thread).
+call `start()` and `supervise()` from a thread that lives as long as the services (the main thread).
+
+`supervise()` restarts a service that exits on its own after a back-off that doubles per recent crash
+(`restart_initial_delay_s` up to `restart_max_delay_s`) and leaves the others running: perception and the
+reasoner retry memory themselves. It gives up, raising ServiceDied, once one service crashed `crash_limit`
+times within `crash_window_s`.
 """
 
 from __future__ import annotations
@@ -23,8 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +43,8 @@ from longwatch.settings import (
     default_model_cache_dir,
 )
 from orchestration.health import is_port_free, is_serving
+from orchestration.signals import signals_deferred
+from orchestration.supervision import CrashHistory, RestartPolicy, describe_exit
 
 logger = logging.getLogger(__name__)
 
@@ -54,45 +60,6 @@ class LaunchError(Exception):
 
 class ServiceDied(LaunchError):
     """A service exited on its own; the message carries the end of its log."""
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (see `sigterm_raises`). A BaseException, like KeyboardInterrupt, so that only
-    code that means to stop catches it."""
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """Within the block, SIGTERM raises Terminated in the main thread as Ctrl-C raises KeyboardInterrupt,
-    so the `finally` and `with` blocks that stop the services run."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """While the services stop, a second Ctrl-C or SIGTERM must not cut the stop short and leave
-    a service without its SIGTERM; it is logged and otherwise ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives signals
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        logger.warning("already stopping the services; please wait")
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @dataclass(frozen=True)
@@ -152,7 +119,20 @@ class LaunchConfig:
     ready_timeout_s: float = 900.0
     # Seconds a service gets to drain after SIGTERM before it is killed.
     stop_timeout_s: float = 30.0
+    # Seconds before restarting a crashed service, doubled per crash within crash_window_s, capped: a
+    # crash loop costs little CPU while an occasional crash is repaired at once.
+    restart_initial_delay_s: float = 1.0
+    restart_max_delay_s: float = 30.0
+    # This many crashes of one service within crash_window_s seconds: supervision gives up (ServiceDied).
+    crash_limit: int = 5
+    crash_window_s: float = 120.0
     env: Mapping[str, str] = field(default_factory=dict)  # extra variables for every child
+
+    @property
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(
+            self.restart_initial_delay_s, self.restart_max_delay_s, self.crash_limit, self.crash_window_s
+        )
 
     def address(self, name: str) -> str:
         return f"{self.host}:{self.ports[name]}"
@@ -163,6 +143,14 @@ class _Child:
     spec: ServiceSpec
     process: subprocess.Popen
     log_path: Path
+
+
+@dataclass
+class _Recovery:
+    """A crashed service on its way back: waiting out its back-off, then (spawned) waiting for SERVING."""
+
+    due_s: float  # monotonic: when to respawn it; once spawned, when to stop waiting for SERVING
+    is_spawned: bool = False
 
 
 def _die_with_parent_hook() -> Callable[[], None] | None:
@@ -197,6 +185,8 @@ class Launcher:
         self._services = services
         self._children: dict[str, _Child] = {}
         self._stopped = threading.Event()
+        self._crashes = {name: CrashHistory(config.restart_policy) for name in services}
+        self._recovering: dict[str, _Recovery] = {}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -232,15 +222,22 @@ class Launcher:
         """Raises ServiceDied if any started service has exited."""
         self._raise_if_exited(self._children, "")
 
-    def wait(self) -> None:
-        """Blocks until a service dies (raises ServiceDied) or `stop()` is called."""
+    def supervise(self, on_restarted: Callable[[str], None] | None = None) -> None:
+        """Restarts each service that exits on its own, one step per poll so that a service on its way
+        back never holds up watching the others; returns once `stop()` was called.
+
+        Raises ServiceDied, with the end of its log, when a service crashed `crash_limit` times within
+        `crash_window_s`, and LaunchError when a restarted one does not say SERVING within
+        `ready_timeout_s`. `on_restarted(name)` runs here once a restarted service is SERVING again.
+        Call it from the thread that called `start()`: restarted children are tied to it as well."""
         while not self._stopped.wait(_POLL_S):
-            self.check()
+            for name in sorted(self._children):
+                self._supervise_one(name, on_restarted)
 
     def stop(self) -> None:
         """SIGTERM to each service in STOP_ORDER, each waited for; SIGKILL after `stop_timeout_s`."""
         self._stopped.set()
-        with _signals_deferred():
+        with signals_deferred():
             for name in STOP_ORDER:
                 child = self._children.get(name)
                 if child is not None:
@@ -314,13 +311,74 @@ class Launcher:
             if waiting:
                 self._stopped.wait(_POLL_S)
 
+    def _supervise_one(self, name: str, on_restarted: Callable[[str], None] | None) -> None:
+        child = self._children.get(name)
+        if child is None or self._stopped.is_set():  # stop() ran meanwhile (from the callback)
+            return
+        recovery = self._recovering.get(name)
+        now_s = time.monotonic()
+        if recovery is None:
+            code = child.process.poll()
+            if code is not None:
+                self._on_crash(child, code, now_s)
+        elif not recovery.is_spawned:
+            if now_s >= recovery.due_s:
+                self._respawn(name, recovery, now_s)
+        else:
+            self._check_restarted(child, recovery, now_s, on_restarted)
+
+    def _on_crash(self, child: _Child, code: int, now_s: float) -> None:
+        name, crashes = child.spec.name, self._crashes[child.spec.name]
+        crashes.record(now_s)
+        config = self.config
+        if crashes.is_over_limit:
+            raise ServiceDied(
+                f"the {name} service {describe_exit(code)}: {crashes.recent_count} crashes within "
+                f"{config.crash_window_s:.0f} s, so it is not restarted again; the end of {child.log_path}:\n"
+                f"{log_tail(child.log_path)}"
+            )
+        delay_s = crashes.restart_delay_s()
+        logger.warning(
+            "%s %s (%d crashes within %.0f s; supervision gives up at %d); restarting it in %.3g s; see %s",
+            name,
+            describe_exit(code),
+            crashes.recent_count,
+            config.crash_window_s,
+            config.crash_limit,
+            delay_s,
+            child.log_path,
+        )
+        self._recovering[name] = _Recovery(due_s=now_s + delay_s)
+
+    def _respawn(self, name: str, recovery: _Recovery, now_s: float) -> None:
+        self._spawn(self._services[name])
+        recovery.is_spawned = True
+        recovery.due_s = now_s + self.config.ready_timeout_s
+
+    def _check_restarted(
+        self, child: _Child, recovery: _Recovery, now_s: float, on_restarted: Callable[[str], None] | None
+    ) -> None:
+        """One health probe of a restarted service; a crash before SERVING counts like any other."""
+        name = child.spec.name
+        code = child.process.poll()
+        if code is not None:
+            del self._recovering[name]
+            self._on_crash(child, code, now_s)
+        elif self._is_ready(name):
+            del self._recovering[name]
+            logger.info("%s is serving again on %s (pid %d)", name, self.config.address(name), child.process.pid)
+            if on_restarted is not None:
+                on_restarted(name)
+        elif now_s > recovery.due_s:
+            raise LaunchError(f"after a restart, {self._timeout_message([name])}")
+
     def _raise_if_exited(self, names: Iterable[str], when: str) -> None:
         for name in sorted(names):
             child = self._children[name]
             code = child.process.poll()
             if code is not None:
                 raise ServiceDied(
-                    f"the {name} service exited with code {code}{when}; the end of {child.log_path}:\n"
+                    f"the {name} service {describe_exit(code)}{when}; the end of {child.log_path}:\n"
                     f"{log_tail(child.log_path)}"
                 )
 
