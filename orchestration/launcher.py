@@ -20,7 +20,6 @@ times within `crash_window_s`.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -51,7 +50,7 @@ logger = logging.getLogger(__name__)
 _POLL_S = 0.25  # between health probes and liveness checks
 _PROGRESS_EVERY_S = 30.0  # how often a slow start is reported as still going
 _LOG_TAIL_LINES = 40  # lines of a dead service's log shown in the error
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_PARENT_DEATH_SCRIPT = Path(__file__).with_name("parent_death.py")
 
 
 class LaunchError(Exception):
@@ -153,19 +152,12 @@ class _Recovery:
     is_spawned: bool = False
 
 
-def _die_with_parent_hook() -> Callable[[], None] | None:
-    """A preexec_fn that makes the kernel SIGTERM the child when the launcher dies (Linux only)."""
+def _command(module: str) -> list[str]:
+    """`python -m module`; on Linux through parent_death.py, which makes the kernel SIGTERM the service
+    when the launcher dies and then execs it (same pid)."""
     if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the hook only calls it
-    parent_pid = os.getpid()
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent_pid:  # the launcher died between fork and prctl
-            os._exit(1)
-
-    return hook
+        return [sys.executable, "-m", module]
+    return [sys.executable, str(_PARENT_DEATH_SCRIPT), str(os.getpid()), module]
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -280,13 +272,12 @@ class Launcher:
             log.write(f"---- longwatch launcher starts {spec.module} at {time.ctime()}\n".encode())
             log.flush()
             process = subprocess.Popen(
-                [sys.executable, "-m", spec.module],
+                _command(spec.module),
                 env=self._child_env(spec),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a terminal Ctrl-C reaches the launcher only; it stops them in order
-                preexec_fn=_die_with_parent_hook(),
             )
         self._children[spec.name] = _Child(spec, process, log_path)
         logger.info("started %s (pid %d), log %s", spec.name, process.pid, log_path)
