@@ -330,7 +330,7 @@ class Launcher:
             )
         delay_s = crashes.restart_delay_s()
         logger.warning(
-            "%s %s (%d crashes within %.0f s; supervision gives up at %d); restarting it in %.3g s; see %s",
+            "%s %s (crash %d within %.0f s; supervision gives up at %d); restarting it in %.3g s; see %s",
             name,
             describe_exit(code),
             crashes.recent_count,
