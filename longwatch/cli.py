@@ -196,7 +196,8 @@ def configure_cli_logging() -> None:
 
 
 def _cmd_up(args: argparse.Namespace, connect: Connect) -> int:
-    from orchestration.launcher import LaunchConfig, Launcher, LaunchError, Terminated, sigterm_raises
+    from orchestration.launcher import LaunchConfig, Launcher, LaunchError
+    from orchestration.signals import Terminated, sigterm_raises
 
     settings = common_settings()
     config = LaunchConfig(
@@ -211,7 +212,7 @@ def _cmd_up(args: argparse.Namespace, connect: Connect) -> int:
         try:
             launcher.start()
             _print_up(launcher)
-            launcher.wait()
+            launcher.supervise()  # restarts a crashed service; raises ServiceDied if one keeps crashing
         except (KeyboardInterrupt, Terminated):
             print("stopping the services", file=sys.stderr)
             return EXIT_OK

@@ -17,7 +17,7 @@ from typing import Self
 import grpc
 
 from longwatch import convert, errors
-from longwatch.grpc_server import CHANNEL_OPTIONS
+from longwatch.grpc_server import ANSWERED_KEY, CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
 from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
@@ -44,6 +44,8 @@ from longwatch.validation import (
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
 _LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it
+# What a user of the SDK or CLI can do about a service that is not listening.
+UNREACHABLE_HINT = "start it with `longwatch up` or pass its address"
 
 _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
@@ -56,20 +58,39 @@ _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
 }
 
 
-def error_from_rpc(exc: grpc.aio.AioRpcError, service: str, address: str) -> errors.LongwatchError:
-    """The domain error for a failed call, with a hint when the service is not reachable."""
+def error_from_rpc(
+    exc: grpc.aio.AioRpcError, service: str, address: str, hint: str = UNREACHABLE_HINT
+) -> errors.LongwatchError:
+    """The domain error for a failed call. A status the server sent keeps its details: they name what is
+    wrong, another service included. An UNAVAILABLE of the transport names the service called, with `hint`."""
     code = exc.code()
     details = exc.details() or code.name
-    if code == grpc.StatusCode.UNAVAILABLE and ("connect" in details.lower() or "dns" in details.lower()):
-        details = f"cannot reach the {service} service at {address}: start it with `longwatch up` or pass its address"
+    if code == grpc.StatusCode.UNAVAILABLE and not is_server_answer(exc):
+        details = _unreachable_message(details, service, address, hint)
     return _ERROR_BY_STATUS.get(code, errors.LongwatchError)(details)
+
+
+def is_server_answer(exc: grpc.aio.AioRpcError) -> bool:
+    """Whether a longwatch server sent this status itself (see longwatch.grpc_server.ANSWERED_KEY)."""
+    return any(key == ANSWERED_KEY for key, _ in exc.trailing_metadata() or ())
+
+
+def _unreachable_message(details: str, service: str, address: str, hint: str) -> str:
+    lowered = details.lower()
+    if "connect" in lowered or "dns" in lowered:
+        return f"cannot reach the {service} service at {address}: {hint}"
+    # The connection broke during the call (the service stopped or crashed) or the server is going away.
+    return f"the {service} service at {address} is unavailable ({details}); retry once it is back"
 
 
 class _ServiceClient:
     service = ""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
+        """`unreachable_hint` ends the message when nothing listens at `address`: a service calling another
+        gives its own, since the user of the CLI can neither start nor re-address that one."""
         self.address = address
+        self._unreachable_hint = unreachable_hint
         self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
 
     @property
@@ -80,7 +101,10 @@ class _ServiceClient:
         try:
             return await method(request, timeout=timeout_s)
         except grpc.aio.AioRpcError as exc:
-            raise error_from_rpc(exc, self.service, self.address) from None
+            raise self._error(exc) from None
+
+    def _error(self, exc: grpc.aio.AioRpcError) -> errors.LongwatchError:
+        return error_from_rpc(exc, self.service, self.address, self._unreachable_hint)
 
     async def close(self) -> None:
         await self._channel.close()
@@ -89,8 +113,8 @@ class _ServiceClient:
 class PerceptionClient(_ServiceClient):
     service = "perception"
 
-    def __init__(self, address: str) -> None:
-        super().__init__(address)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
+        super().__init__(address, unreachable_hint)
         self._stub = perception_pb2_grpc.PerceptionServiceStub(self._channel)
 
     async def add_stream(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
@@ -118,8 +142,8 @@ class PerceptionClient(_ServiceClient):
 class MemoryClient(_ServiceClient):
     service = "memory"
 
-    def __init__(self, address: str) -> None:
-        super().__init__(address)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
+        super().__init__(address, unreachable_hint)
         self._stub = memory_pb2_grpc.MemoryServiceStub(self._channel)
 
     async def search(
@@ -148,14 +172,14 @@ class MemoryClient(_ServiceClient):
         try:
             return [ack.clip_id async for ack in self._stub.WriteClips(iter(requests))]
         except grpc.aio.AioRpcError as exc:
-            raise error_from_rpc(exc, self.service, self.address) from None
+            raise self._error(exc) from None
 
 
 class ReasonerClient(_ServiceClient):
     service = "reasoner"
 
-    def __init__(self, address: str) -> None:
-        super().__init__(address)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
+        super().__init__(address, unreachable_hint)
         self._stub = reasoner_pb2_grpc.ReasonerServiceStub(self._channel)
 
     async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:

@@ -25,7 +25,8 @@ from longwatch.sample import Event, make_sample
 from longwatch.times import format_range_s
 from longwatch.types import Answer, StreamState
 from orchestration.health import free_port
-from orchestration.launcher import SERVICES, LaunchConfig, Launcher, LaunchError, Terminated, sigterm_raises
+from orchestration.launcher import SERVICES, LaunchConfig, Launcher, LaunchError
+from orchestration.signals import Terminated, sigterm_raises
 
 STREAM_ID = "demo-cam"
 _TIME_RANGE = re.compile(r"\d+:\d\d-\d+:\d\d")  # an expected answer that is a time range, "0:03-0:09"

@@ -50,6 +50,12 @@ STATUS_BY_ERROR: dict[type[errors.LongwatchError], grpc.StatusCode] = {
 # RESOURCE_EXHAUSTED instead of the real code. Messages quote values short already; this is the backstop.
 MAX_DETAIL_CHARS = 1000
 
+# Trailing metadata on every status a longwatch server sends: a client that sees it knows the server was
+# reached and its details say what is wrong (memory being down, for perception or the reasoner); one
+# without it is the transport's own ("failed to connect"), and the client names the service it called.
+ANSWERED_KEY = "longwatch-answered"
+_ANSWERED = ((ANSWERED_KEY, "1"),)
+
 Deserializer = Callable[[bytes], Any]
 
 
@@ -66,11 +72,12 @@ def _detail(text: str) -> str:
 
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
     if isinstance(exc, errors.LongwatchError):
-        await context.abort(status_for(exc), _detail(str(exc)))
+        await context.abort(status_for(exc), _detail(str(exc)), _ANSWERED)
     if isinstance(exc, MemoryError):
-        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory; retry later")
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory; retry later", _ANSWERED)
     logger.exception("bug in %s", method)
-    await context.abort(grpc.StatusCode.INTERNAL, _detail(f"internal error in {method}: {type(exc).__name__}: {exc}"))
+    details = _detail(f"internal error in {method}: {type(exc).__name__}: {exc}")
+    await context.abort(grpc.StatusCode.INTERNAL, details, _ANSWERED)
 
 
 def _decode(deserialize: Deserializer | None, raw: bytes, method: str) -> Any:

@@ -3,7 +3,7 @@
     with Launcher(LaunchConfig(data_dir=Path("/tmp/lw"), profile="tiny")) as launcher:
         launcher.start()              # memory first, then the other two; returns once all say SERVING
         print(launcher.addresses)
-        launcher.wait()               # until a service dies (ServiceDied) or a signal interrupts
+        launcher.supervise()          # restarts a crashed service; until a signal, or one crashes too often
         # fault runs: launcher.kill("memory"); launcher.restart("memory")  # SIGKILL, then SERVING again
     # leaving the block stops perception, then reasoner, then memory
 
@@ -11,12 +11,16 @@ Each child logs to `<data_dir>/logs/<service>.log`. Children run in their own se
 the terminal reaches only the launcher, which stops them in order (perception flushes its last clips
 into a memory service that is still up). On Linux each child also gets SIGTERM when the launcher dies,
 even by SIGKILL, so no service outlives it. That signal is tied to the thread that started the child:
-call `start()` from a thread that lives as long as the services (the main thread).
+call `start()` and `supervise()` from a thread that lives as long as the services (the main thread).
+
+`supervise()` restarts a service that exits on its own after a back-off that doubles per recent crash
+(`restart_initial_delay_s` up to `restart_max_delay_s`) and leaves the others running: perception and the
+reasoner retry memory themselves. It gives up, raising ServiceDied, once one service crashed `crash_limit`
+times within `crash_window_s`.
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -24,8 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,13 +43,15 @@ from longwatch.settings import (
     default_model_cache_dir,
 )
 from orchestration.health import is_port_free, is_serving
+from orchestration.signals import signals_deferred
+from orchestration.supervision import CrashHistory, RestartPolicy, describe_exit
 
 logger = logging.getLogger(__name__)
 
 _POLL_S = 0.25  # between health probes and liveness checks
 _PROGRESS_EVERY_S = 30.0  # how often a slow start is reported as still going
 _LOG_TAIL_LINES = 40  # lines of a dead service's log shown in the error
-_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+_PARENT_DEATH_SCRIPT = Path(__file__).with_name("parent_death.py")
 
 
 class LaunchError(Exception):
@@ -55,45 +60,6 @@ class LaunchError(Exception):
 
 class ServiceDied(LaunchError):
     """A service exited on its own; the message carries the end of its log."""
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (see `sigterm_raises`). A BaseException, like KeyboardInterrupt, so that only
-    code that means to stop catches it."""
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """Within the block, SIGTERM raises Terminated in the main thread as Ctrl-C raises KeyboardInterrupt,
-    so the `finally` and `with` blocks that stop the services run."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """While the services stop, a second Ctrl-C or SIGTERM must not cut the stop short and leave
-    a service without its SIGTERM; it is logged and otherwise ignored."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives signals
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        logger.warning("already stopping the services; please wait")
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
 
 
 @dataclass(frozen=True)
@@ -153,7 +119,20 @@ class LaunchConfig:
     ready_timeout_s: float = 900.0
     # Seconds a service gets to drain after SIGTERM before it is killed.
     stop_timeout_s: float = 30.0
+    # Seconds before restarting a crashed service, doubled per crash within crash_window_s, capped: a
+    # crash loop costs little CPU while an occasional crash is repaired at once.
+    restart_initial_delay_s: float = 1.0
+    restart_max_delay_s: float = 30.0
+    # This many crashes of one service within crash_window_s seconds: supervision gives up (ServiceDied).
+    crash_limit: int = 5
+    crash_window_s: float = 120.0
     env: Mapping[str, str] = field(default_factory=dict)  # extra variables for every child
+
+    @property
+    def restart_policy(self) -> RestartPolicy:
+        return RestartPolicy(
+            self.restart_initial_delay_s, self.restart_max_delay_s, self.crash_limit, self.crash_window_s
+        )
 
     def address(self, name: str) -> str:
         return f"{self.host}:{self.ports[name]}"
@@ -166,19 +145,20 @@ class _Child:
     log_path: Path
 
 
-def _die_with_parent_hook() -> Callable[[], None] | None:
-    """A preexec_fn that makes the kernel SIGTERM the child when the launcher dies (Linux only)."""
+@dataclass
+class _Recovery:
+    """A crashed service on its way back: waiting out its back-off, then (spawned) waiting for SERVING."""
+
+    due_s: float  # monotonic: when to respawn it; once spawned, when to stop waiting for SERVING
+    is_spawned: bool = False
+
+
+def _command(module: str) -> list[str]:
+    """`python -m module`; on Linux through parent_death.py, which makes the kernel SIGTERM the service
+    when the launcher dies and then execs it (same pid)."""
     if not sys.platform.startswith("linux"):
-        return None
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the hook only calls it
-    parent_pid = os.getpid()
-
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent_pid:  # the launcher died between fork and prctl
-            os._exit(1)
-
-    return hook
+        return [sys.executable, "-m", module]
+    return [sys.executable, str(_PARENT_DEATH_SCRIPT), str(os.getpid()), module]
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -198,6 +178,8 @@ class Launcher:
         self._services = services
         self._children: dict[str, _Child] = {}
         self._stopped = threading.Event()
+        self._crashes = {name: CrashHistory(config.restart_policy) for name in services}
+        self._recovering: dict[str, _Recovery] = {}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -233,14 +215,21 @@ class Launcher:
         """Raises ServiceDied if any started service has exited."""
         self._raise_if_exited(self._children, "")
 
-    def wait(self) -> None:
-        """Blocks until a service dies (raises ServiceDied) or `stop()` is called."""
+    def supervise(self, on_restarted: Callable[[str], None] | None = None) -> None:
+        """Restarts each service that exits on its own, one step per poll so that a service on its way
+        back never holds up watching the others; returns once `stop()` was called.
+
+        Raises ServiceDied, with the end of its log, when a service crashed `crash_limit` times within
+        `crash_window_s`, and LaunchError when a restarted one does not say SERVING within
+        `ready_timeout_s`. `on_restarted(name)` runs here once a restarted service is SERVING again.
+        Call it from the thread that called `start()`: restarted children are tied to it as well."""
         while not self._stopped.wait(_POLL_S):
-            self.check()
+            for name in sorted(self._children):
+                self._supervise_one(name, on_restarted)
 
     def kill(self, name: str) -> None:
         """SIGKILLs one service, as a crash would (no drain, no checkpoint), and waits until it is gone.
-        It stays dead until `restart(name)`; meanwhile `check()` and `wait()` report it as died."""
+        It stays dead until `restart(name)`; meanwhile `check()` reports it as died."""
         child = self._children.get(name)
         if child is None:
             raise LaunchError(f"no {name} service was started by this launcher; call start() first")
@@ -251,8 +240,8 @@ class Launcher:
     def restart(self, name: str) -> None:
         """Starts a service that exited (after `kill`, or a crash) again with the same configuration and
         port; returns once it is SERVING. Raises LaunchError if it still runs or the launcher has stopped.
-        Like `start()`, call it from the main thread, and not while other threads of this process are in
-        gRPC calls: the child's parent-death hook runs between fork and exec (seen to crash it otherwise)."""
+        For fault runs that drive restarts themselves: not while `supervise()` runs, which restarts crashed
+        services on its own. Like `start()`, call it from the main thread."""
         child = self._children.get(name)
         if child is not None and child.process.poll() is None:
             raise LaunchError(f"the {name} service still runs (pid {child.process.pid}); kill or stop it first")
@@ -264,7 +253,7 @@ class Launcher:
     def stop(self) -> None:
         """SIGTERM to each service in STOP_ORDER, each waited for; SIGKILL after `stop_timeout_s`."""
         self._stopped.set()
-        with _signals_deferred():
+        with signals_deferred():
             for name in STOP_ORDER:
                 child = self._children.get(name)
                 if child is not None:
@@ -307,13 +296,12 @@ class Launcher:
             log.write(f"---- longwatch launcher starts {spec.module} at {time.ctime()}\n".encode())
             log.flush()
             process = subprocess.Popen(
-                [sys.executable, "-m", spec.module],
+                _command(spec.module),
                 env=self._child_env(spec),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a terminal Ctrl-C reaches the launcher only; it stops them in order
-                preexec_fn=_die_with_parent_hook(),
             )
         self._children[spec.name] = _Child(spec, process, log_path)
         logger.info("started %s (pid %d), log %s", spec.name, process.pid, log_path)
@@ -338,13 +326,74 @@ class Launcher:
             if waiting:
                 self._stopped.wait(_POLL_S)
 
+    def _supervise_one(self, name: str, on_restarted: Callable[[str], None] | None) -> None:
+        child = self._children.get(name)
+        if child is None or self._stopped.is_set():  # stop() ran meanwhile (from the callback)
+            return
+        recovery = self._recovering.get(name)
+        now_s = time.monotonic()
+        if recovery is None:
+            code = child.process.poll()
+            if code is not None:
+                self._on_crash(child, code, now_s)
+        elif not recovery.is_spawned:
+            if now_s >= recovery.due_s:
+                self._respawn(name, recovery, now_s)
+        else:
+            self._check_restarted(child, recovery, now_s, on_restarted)
+
+    def _on_crash(self, child: _Child, code: int, now_s: float) -> None:
+        name, crashes = child.spec.name, self._crashes[child.spec.name]
+        crashes.record(now_s)
+        config = self.config
+        if crashes.is_over_limit:
+            raise ServiceDied(
+                f"the {name} service {describe_exit(code)}: {crashes.recent_count} crashes within "
+                f"{config.crash_window_s:.0f} s, so it is not restarted again; the end of {child.log_path}:\n"
+                f"{log_tail(child.log_path)}"
+            )
+        delay_s = crashes.restart_delay_s()
+        logger.warning(
+            "%s %s (crash %d within %.0f s; supervision gives up at %d); restarting it in %.3g s; see %s",
+            name,
+            describe_exit(code),
+            crashes.recent_count,
+            config.crash_window_s,
+            config.crash_limit,
+            delay_s,
+            child.log_path,
+        )
+        self._recovering[name] = _Recovery(due_s=now_s + delay_s)
+
+    def _respawn(self, name: str, recovery: _Recovery, now_s: float) -> None:
+        self._spawn(self._services[name])
+        recovery.is_spawned = True
+        recovery.due_s = now_s + self.config.ready_timeout_s
+
+    def _check_restarted(
+        self, child: _Child, recovery: _Recovery, now_s: float, on_restarted: Callable[[str], None] | None
+    ) -> None:
+        """One health probe of a restarted service; a crash before SERVING counts like any other."""
+        name = child.spec.name
+        code = child.process.poll()
+        if code is not None:
+            del self._recovering[name]
+            self._on_crash(child, code, now_s)
+        elif self._is_ready(name):
+            del self._recovering[name]
+            logger.info("%s is serving again on %s (pid %d)", name, self.config.address(name), child.process.pid)
+            if on_restarted is not None:
+                on_restarted(name)
+        elif now_s > recovery.due_s:
+            raise LaunchError(f"after a restart, {self._timeout_message([name])}")
+
     def _raise_if_exited(self, names: Iterable[str], when: str) -> None:
         for name in sorted(names):
             child = self._children[name]
             code = child.process.poll()
             if code is not None:
                 raise ServiceDied(
-                    f"the {name} service exited with code {code}{when}; the end of {child.log_path}:\n"
+                    f"the {name} service {describe_exit(code)}{when}; the end of {child.log_path}:\n"
                     f"{log_tail(child.log_path)}"
                 )
 

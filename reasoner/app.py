@@ -21,6 +21,9 @@ from reasoner.settings import ReasonerSettings
 logger = logging.getLogger(__name__)
 
 _PROBE_TIMEOUT_S = 2.0  # per ListStreams call that checks memory is reachable
+# Ends the error of a question asked while memory is down: the asker can neither start memory nor tell the
+# reasoner where it is, but memory may be on its way back (`longwatch up` restarts it).
+_MEMORY_UNREACHABLE_HINT = "the reasoner needs it to answer; ask again once memory is back"
 
 
 class ReasonerApp:
@@ -38,7 +41,7 @@ class ReasonerApp:
 
     async def start(self) -> None:
         settings = self.settings
-        self._retriever = MemoryRetriever(MemoryClient(settings.memory_addr))
+        self._retriever = MemoryRetriever(MemoryClient(settings.memory_addr, _MEMORY_UNREACHABLE_HINT))
         # Memory may still be starting (the launcher starts services together): probe it while the LLM loads.
         self._memory_probe = asyncio.create_task(self._probe_memory(self._retriever))
         llm_name = llm_name_for(settings.profile.value, settings.llm)

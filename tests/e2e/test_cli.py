@@ -195,6 +195,44 @@ def test_an_unreachable_service_names_itself_and_longwatch_up(up):
     assert f"reasoner service at {address}" in result.stderr and "longwatch up" in result.stderr
 
 
+def latest_pids(up: Up) -> dict[str, int]:
+    """The pid each service runs as now: the last `started <name> (pid N)` line `up` logged."""
+    lines = re.finditer(r"started (memory|perception|reasoner) \(pid (\d+)\)", up.output())
+    return {match[1]: int(match[2]) for match in lines}
+
+
+def wait_for_output(up: Up, text: str, count: int) -> None:
+    """Until `text` appears `count` times in up's output (READY_TIMEOUT_S is a hang guard only)."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while up.output().count(text) < count:
+        if up.process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"no {count}th {text!r} from `longwatch up` (exit {up.process.poll()}):\n{up.output()}")
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_a_killed_service_is_restarted_by_up_while_the_others_keep_running(up, ingested, name):
+    before = latest_pids(up)
+    serving_again = f"{name} is serving again"
+    restarts = up.output().count(serving_again)
+    os.kill(before[name], signal.SIGKILL)
+    wait_for_output(up, serving_again, restarts + 1)
+    after = latest_pids(up)
+    assert after[name] != before[name] and not is_alive(before[name])
+    others = [other for other in SERVICE_NAMES if other != name]
+    assert {other: after[other] for other in others} == {other: before[other] for other in others}
+    assert f"{name} exited with code -9 (SIGKILL)" in up.output()
+    assert_still_serving(up)
+    up.pids = after
+    streams = run_cli("streams", "--json", env=up.env)
+    assert streams.returncode == 0, streams.stderr
+    [held] = [s for s in json.loads(streams.stdout)["memory"] if s["stream_id"] == STREAM]  # memory kept it
+    assert held["clip_count"] > 0
+    answer = run_cli("ask", "What was the alarm code on the screen?", "--stream", STREAM, "--json", env=up.env)
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["evidence"]
+
+
 def test_sigterm_to_up_stops_every_service(up):
     """Runs last in this module: it ends the shared `up`."""
     pids = list(up.pids.values())

@@ -1,8 +1,10 @@
 """A stand-in service for launcher tests: a gRPC server with health, started in a fraction of a second.
 
 Behaviour comes from `FAKE_<NAME>_MODE`: `ok` serves; `crash` prints a line and exits 3 before serving;
-`stubborn` serves but ignores SIGTERM. On SIGTERM an `ok` service appends "<name>" to
-`<LONGWATCH_DATA_DIR>/stopped.txt`, so a test sees the order the launcher stopped them in.
+`stubborn` serves but ignores SIGTERM. `crash-on-restart` and `hang-on-restart` serve when first started
+and, started again in the same data dir, exit 3 before serving or listen but never say SERVING. On SIGTERM
+a service appends "<name>" to `<LONGWATCH_DATA_DIR>/stopped.txt`, so a test sees the order the launcher
+stopped them in (and that it stopped none of them while it restarted another).
 """
 
 from __future__ import annotations
@@ -18,16 +20,28 @@ from orchestration.launcher import SERVICES
 
 
 def run(name: str) -> None:
-    mode = os.environ.get(f"FAKE_{name.upper()}_MODE", "ok")
+    mode = _mode(name)
     if mode == "crash":
         print(f"{name}: cannot load the model (fake crash)", flush=True)
         sys.exit(3)
     if mode == "stubborn":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    asyncio.run(_main(name, mode == "stubborn"))
+    asyncio.run(_main(name, mode == "stubborn", is_serving=mode != "hang"))
 
 
-async def _main(name: str, is_stubborn: bool) -> None:
+def _mode(name: str) -> str:
+    """The mode for this start: a `*-on-restart` mode is `ok` the first time, its first word after."""
+    mode = os.environ.get(f"FAKE_{name.upper()}_MODE", "ok")
+    if not mode.endswith("-on-restart"):
+        return mode
+    marker = Path(os.environ["LONGWATCH_DATA_DIR"]) / f"{name}.started"
+    if not marker.exists():
+        marker.touch()
+        return "ok"
+    return mode.split("-", 1)[0]
+
+
+async def _main(name: str, is_stubborn: bool, is_serving: bool) -> None:
     spec = SERVICES[name]
     # Made inside the running loop: a grpc.aio server belongs to the loop it was created in.
     server = ServiceServer("127.0.0.1", int(os.environ[spec.port_env]), [spec.health_name])
@@ -35,7 +49,8 @@ async def _main(name: str, is_stubborn: bool) -> None:
 
     async def start() -> None:
         await server.start()
-        await server.set_serving()
+        if is_serving:
+            await server.set_serving()
 
     async def stop() -> None:
         await server.stop(0)

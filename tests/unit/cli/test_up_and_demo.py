@@ -8,17 +8,18 @@ from longwatch import cli
 from longwatch.demo import EventResult, format_result, is_demo_passed, top_evidence_overlaps
 from longwatch.sample import EVENTS
 from longwatch.types import Answer, Evidence
-from orchestration.launcher import LaunchError, Terminated
+from orchestration.launcher import LaunchError, ServiceDied
+from orchestration.signals import Terminated
 
 
 class FakeLauncher:
-    """Records its config; `start` or `wait` raise what the test scripts."""
+    """Records its config; `start` or `supervise` raise what the test scripts."""
 
     instances: list["FakeLauncher"] = []
 
-    def __init__(self, config, on_start=None, on_wait=None):
+    def __init__(self, config, on_start=None, on_supervise=None):
         self.config = config
-        self.on_start, self.on_wait = on_start, on_wait
+        self.on_start, self.on_supervise = on_start, on_supervise
         self.is_stopped = False
         self.addresses = {name: config.address(name) for name in ("memory", "perception", "reasoner")}
         self.pids = {"memory": 1, "perception": 2, "reasoner": 3}
@@ -31,9 +32,9 @@ class FakeLauncher:
         if self.on_start:
             raise self.on_start
 
-    def wait(self):
-        if self.on_wait:
-            raise self.on_wait
+    def supervise(self):
+        if self.on_supervise:
+            raise self.on_supervise
 
     def stop(self):
         self.is_stopped = True
@@ -47,9 +48,13 @@ class FakeLauncher:
 
 @pytest.fixture
 def launcher(monkeypatch):
-    def install(on_start=None, on_wait=None):
+    def install(on_start=None, on_supervise=None):
         FakeLauncher.instances.clear()
-        monkeypatch.setattr("orchestration.launcher.Launcher", lambda config: FakeLauncher(config, on_start, on_wait))
+
+        def make(config):
+            return FakeLauncher(config, on_start, on_supervise)
+
+        monkeypatch.setattr("orchestration.launcher.Launcher", make)
         return FakeLauncher.instances
 
     return install
@@ -58,7 +63,7 @@ def launcher(monkeypatch):
 def test_up_uses_flags_over_env_and_stops_on_ctrl_c(launcher, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("LONGWATCH_PROFILE", "tiny")
     monkeypatch.setenv("LONGWATCH_MODEL_CACHE", str(tmp_path / "env-cache"))
-    instances = launcher(on_wait=KeyboardInterrupt())
+    instances = launcher(on_supervise=KeyboardInterrupt())
     argv = ["up", "--data-dir", str(tmp_path / "data"), "--memory-port", "6000"]
     assert cli.main(argv) == 0
     [fake] = instances
@@ -82,6 +87,14 @@ def test_up_reports_a_service_that_cannot_start(launcher, tmp_path, capsys):
     instances = launcher(on_start=LaunchError("port 50062 for the memory service is already in use"))
     assert cli.main(["up", "--data-dir", str(tmp_path)]) == 1
     assert capsys.readouterr().err.strip().endswith("error: port 50062 for the memory service is already in use")
+    assert instances[0].is_stopped
+
+
+def test_up_reports_a_service_that_keeps_crashing_and_stops_the_rest(launcher, tmp_path, capsys):
+    died = ServiceDied("the memory service exited with code -9 (SIGKILL): 5 crashes within 120 s")
+    instances = launcher(on_supervise=died)
+    assert cli.main(["up", "--data-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip().endswith(f"error: {died}")
     assert instances[0].is_stopped
 
 
