@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from longwatch.eval import wording
-from longwatch.eval.episode import Episode, Fact, QuestionType, Show, Slot
+from longwatch.eval.episode import Episode, Fact, QuestionType, Slot
 from longwatch.eval.families import Family
 from longwatch.eval.plan import CELL_S, CHAIN_GAP_CELLS, Mix, Planner
 from longwatch.times import format_range_s
@@ -159,6 +159,3 @@ def plan_episode(family: Family, seed: int, duration_s: float, mix: Mix, fps: fl
     plan.questions.sort(key=lambda q: q.id)
     return plan.episode(fps)
 
-
-def shows_on(episode: Episode, time_s: float) -> list[Show]:
-    return [show for show in episode.shows if show.start_s <= time_s < show.end_s]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from longwatch.eval.episode import Question, QuestionType, TimeRange
 
@@ -74,7 +74,6 @@ class Score:
     is_correct_ocr_folded: bool
     is_grounded: bool | None  # None: nothing to ground (absent questions)
     is_abstention: bool
-    details: dict[str, object] = field(default_factory=dict)
 
     @property
     def is_abstention_right(self) -> bool:
