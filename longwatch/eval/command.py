@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from longwatch.eval.families import family_names
-from longwatch.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S, EvalPlan, run_eval, write_report
+from longwatch.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S, EvalPlan, rescore, run_eval, write_report
 
 
 def _families(text: str) -> tuple[str, ...]:
@@ -47,6 +47,7 @@ def add_eval_parser(commands: argparse._SubParsersAction, addresses: argparse.Ar
     parser.add_argument("--results", type=Path, default=Path("eval-results"), metavar="DIR")
     parser.add_argument("--videos", type=Path, metavar="DIR", help="where the streams are written (kept, reused)")
     parser.add_argument("--attach", action="store_true", help="use running services instead of starting them")
+    parser.add_argument("--rescore", action="store_true", help="score the replies in --results again; ask nothing")
     parser.add_argument("--profile", help="model profile of the services it starts (env LONGWATCH_PROFILE)")
     parser.add_argument("--model-cache", type=Path, help="prepared models (env LONGWATCH_MODEL_CACHE)")
 
@@ -58,8 +59,11 @@ def plan_from_args(args: argparse.Namespace) -> EvalPlan:
 
 def run_eval_command(args: argparse.Namespace, profile: str, model_cache: Path) -> int:
     """Runs the evaluation against running services (--attach) or against its own; writes the report."""
-    plan = plan_from_args(args)
     results = args.results.expanduser().resolve()
+    if args.rescore:
+        print(f"rescored: {rescore(results)}")
+        return 0
+    plan = plan_from_args(args)
     videos = (args.videos or results / "videos").expanduser().resolve()
     command = "longwatch " + " ".join(shlex.quote(part) for part in sys.argv[1:]) if sys.argv[1:] else "longwatch eval"
     if args.attach:

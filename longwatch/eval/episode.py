@@ -87,6 +87,18 @@ class Question:
     subject: str = ""  # the thing asked about, as shown ("BAY 17"); for ABSENT, what never appeared
 
 
+def question_from_dict(data: dict) -> Question:
+    """A Question from its JSON form (`dataclasses.asdict`)."""
+    return Question(
+        **{
+            **data,
+            "type": QuestionType(data["type"]),
+            "ranges": tuple(tuple(r) for r in data["ranges"]),
+            "confusers": tuple(data["confusers"]),
+        }
+    )
+
+
 @dataclass(frozen=True)
 class Episode:
     stream_id: str
@@ -111,17 +123,7 @@ class Episode:
             Show(Fact(**s["fact"]), s["start_s"], s["end_s"], Slot(s["slot"]), Hardness(s["hardness"]))
             for s in data.pop("shows")
         )
-        questions = tuple(
-            Question(
-                **{
-                    **q,
-                    "type": QuestionType(q["type"]),
-                    "ranges": tuple(tuple(r) for r in q["ranges"]),
-                    "confusers": tuple(q["confusers"]),
-                }
-            )
-            for q in data.pop("questions")
-        )
+        questions = tuple(question_from_dict(q) for q in data.pop("questions"))
         return cls(**data, shows=shows, questions=questions)
 
     def write(self, directory: Path) -> Path:

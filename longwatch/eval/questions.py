@@ -158,4 +158,3 @@ def plan_episode(family: Family, seed: int, duration_s: float, mix: Mix, fps: fl
     _fill(plan)
     plan.questions.sort(key=lambda q: q.id)
     return plan.episode(fps)
-

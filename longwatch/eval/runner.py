@@ -17,7 +17,7 @@ from pathlib import Path
 from longwatch import errors
 from longwatch.client import LongwatchClient
 from longwatch.eval import report
-from longwatch.eval.episode import Episode, Question
+from longwatch.eval.episode import Episode, Question, question_from_dict
 from longwatch.eval.families import get_family
 from longwatch.eval.machine import command_block
 from longwatch.eval.plan import Mix
@@ -121,6 +121,7 @@ def write_report(scores: Sequence[Score], plan: EvalPlan, command: str, results:
     results.mkdir(parents=True, exist_ok=True)
     summary = report.summarise(scores)
     data = {
+        "command": command,
         "plan": asdict(plan),
         "summary": summary,
         "ingest_wall_s": ingest_s,
@@ -146,6 +147,22 @@ def write_report(scores: Sequence[Score], plan: EvalPlan, command: str, results:
     path.write_text(text + "\n")
     print(text)
     return path
+
+
+def rescore(results: Path) -> Path:
+    """Scores the replies kept in `results/eval.json` again, after a change to the scoring rules, and
+    rewrites the report; nothing is ingested or asked."""
+    data = json.loads((results / "eval.json").read_text())
+    plan = EvalPlan(**{**data["plan"], "families": tuple(data["plan"]["families"])})
+    scores = [score(question_from_dict(s["question"]), _reply_from_dict(s["reply"])) for s in data["scores"]]
+    command = data.get("command", "longwatch eval --quick --results benchmarks/results")
+    command = command.split("  # ")[0] + "  # replies rescored later with --rescore"
+    return write_report(scores, plan, command, results, data["ingest_wall_s"])
+
+
+def _reply_from_dict(data: dict) -> Reply:
+    evidence = tuple(CitedRange(**item) for item in data["evidence"])
+    return Reply(**{**data, "evidence": evidence})
 
 
 async def run_eval(addresses: dict[str, str], plan: EvalPlan, work_dir: Path, deadline_ms: int = 0) -> tuple:

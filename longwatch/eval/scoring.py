@@ -90,13 +90,19 @@ def _pieces(text: str) -> list[str]:
 
 
 def says(reply: str, value: str, *, fold: bool = False) -> bool:
-    """Whether the reply holds `value`: its runs of letters and of digits, in order and contiguous."""
-    said, wanted = normalise(reply), normalise(value)
-    if fold:
-        said, wanted = said.translate(_OCR_FOLD), wanted.translate(_OCR_FOLD)
-    said_pieces, wanted_pieces = _pieces(said), _pieces(wanted)
+    """Whether the reply holds `value`: its runs of letters and of digits, in order and contiguous. With
+    `fold`, a run of the reply's pieces matches when it reads the same with OCR's confusions and spaces
+    forgiven ("OFFER CODE SOTK" says "S0TK", and "SEATS585" still says "585"): never less than strict."""
+    said_pieces, wanted_pieces = _pieces(normalise(reply)), _pieces(normalise(value))
     if not wanted_pieces:
         return False
+    if fold:
+        wanted = "".join(wanted_pieces).translate(_OCR_FOLD)
+        return any(
+            "".join(said_pieces[i:j]).translate(_OCR_FOLD) == wanted
+            for i in range(len(said_pieces))
+            for j in range(i + 1, len(said_pieces) + 1)
+        )
     width = len(wanted_pieces)
     return any(said_pieces[i : i + width] == wanted_pieces for i in range(len(said_pieces) - width + 1))
 

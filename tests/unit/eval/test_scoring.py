@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from longwatch.eval.episode import Question, QuestionType
@@ -121,6 +123,8 @@ def test_ocr_confusions_are_wrong_but_counted_apart():
     assert not misread.is_correct
     assert misread.is_correct_ocr_folded
     assert says("K7 Q2", "K7Q2") and says("price 3.49 today", "3.49") and not says("13.49", "3.49")
+    assert says("SEATS585", "585") and says("SEATS585", "585", fold=True)  # a letter glued on stays a letter
+    assert says("OFFER CODE SOTK", "S0TK", fold=True) and not says("OFFER CODE SOTK", "S0TK")
 
 
 @pytest.mark.parametrize(
@@ -168,3 +172,16 @@ def test_calibration_and_wilson_intervals():
     low, high = wilson_interval(8, 12)
     assert 0.35 < low < 0.4 and 0.86 < high < 0.9
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_a_report_can_be_rescored_from_its_json(episodes, tmp_path):
+    from longwatch.eval.runner import EvalPlan, rescore, write_report
+
+    scores = [score(q, perfect(q)) for q in _questions(episodes)]
+    plan = EvalPlan(seed=11, families=("lab_readout",), haystacks_s=(600.0,))
+    write_report(scores, plan, "longwatch eval", tmp_path, {})
+    before = json.loads((tmp_path / "eval.json").read_text())["summary"]
+    rescore(tmp_path)
+    after = json.loads((tmp_path / "eval.json").read_text())
+    assert after["summary"] == before
+    assert "rescored" in after["command"] and "| questions | n | correct |" in (tmp_path / "eval.md").read_text()
