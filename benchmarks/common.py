@@ -12,20 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from longwatch.eval.machine import command_block, machine_line
+from longwatch.eval.report import percentile
 
 __all__ = ["command_block", "machine_line", "percentile", "table", "write_result"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"  # not committed (.gitignore)
 DOCS_DIR = REPO_ROOT / "docs"
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """The nearest-rank percentile of `values` (fraction 0.5 = median); 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import shlex
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from longwatch.eval.families import family_names
 from longwatch.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S, EvalPlan, rescore, run_eval, write_report
+
+logger = logging.getLogger(__name__)
 
 
 def _families(text: str) -> tuple[str, ...]:
@@ -61,7 +64,8 @@ def run_eval_command(args: argparse.Namespace, profile: str, model_cache: Path) 
     """Runs the evaluation against running services (--attach) or against its own; writes the report."""
     results = args.results.expanduser().resolve()
     if args.rescore:
-        print(f"rescored: {rescore(results)}")
+        report = rescore(results)
+        print(report.read_text())
         return 0
     plan = plan_from_args(args)
     videos = (args.videos or results / "videos").expanduser().resolve()
@@ -75,9 +79,10 @@ def run_eval_command(args: argparse.Namespace, profile: str, model_cache: Path) 
         from longwatch.eval.system import local_system
 
         with tempfile.TemporaryDirectory(prefix="longwatch-eval-") as root:
-            print(f"longwatch eval: starting the services (profile {profile}) in {root}", flush=True)
+            logger.info("longwatch eval: starting the services (profile %s) in %s", profile, root)
             with local_system(Path(root) / "data", profile=profile, model_cache=model_cache) as launcher:
                 scores, ingest_s = asyncio.run(run_eval(launcher.addresses, plan, videos, args.deadline_ms))
-    write_report(scores, plan, command, results, ingest_s)
-    print(f"\nresults: {results / 'eval.json'}, {results / 'eval.md'}")
+    report = write_report(scores, plan, command, results, ingest_s)
+    print(report.read_text())  # the command's own output: the tables, then where they are kept
+    print(f"results: {results / 'eval.json'}, {report}")
     return 0

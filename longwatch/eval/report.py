@@ -82,7 +82,8 @@ def calibration(scores: Sequence[Score]) -> tuple[list[dict[str, float]], float]
     return rows, ece
 
 
-def _percentile(values: Sequence[float], fraction: float) -> float:
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile of `values` (fraction 0.5 = median); 0.0 for no values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else 0.0
 
@@ -101,7 +102,7 @@ def summarise(scores: Sequence[Score]) -> dict[str, object]:
         "calibration": rows,
         "ece": ece,
         "confident_wrong": sum(not s.is_correct and not s.is_abstention and s.reply.confidence >= 0.5 for s in scores),
-        "latency_ms": {"p50": _percentile(latencies, 0.5), "p95": _percentile(latencies, 0.95)},
+        "latency_ms": {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95)},
         "evidence_cited_mean": sum(len(s.reply.evidence) for s in scores) / len(scores) if scores else 0.0,
         "clips_read_mean": sum(clips_read) / len(clips_read) if clips_read else None,
         "errors": sum(bool(s.reply.error) for s in scores),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +27,8 @@ from longwatch.eval.render import write_video
 from longwatch.eval.scoring import CitedRange, Reply, Score, score
 from longwatch.progress import wait_until_final
 from longwatch.types import Answer, StreamState
+
+logger = logging.getLogger(__name__)
 
 QUICK_HAYSTACKS_S = (600.0,)  # 10 minutes of 1 fps stream per family
 FULL_HAYSTACKS_S = (600.0, 10_000.0)  # and 10,000 sampled frames (2 h 47 min), after VideoChat-Flash's NIAH
@@ -67,7 +70,7 @@ def prepare_videos(episodes: Sequence[Episode], directory: Path) -> dict[str, Pa
             started = time.perf_counter()
             write_video(episode, video)
             episode.write(directory)
-            print(f"wrote {video.name} ({episode.duration_s:.0f} s) in {time.perf_counter() - started:.0f} s")
+            logger.info("wrote %s (%.0f s) in %.0f s", video.name, episode.duration_s, time.perf_counter() - started)
         videos[episode.stream_id] = video
     return videos
 
@@ -83,7 +86,9 @@ async def ingest(client: LongwatchClient, videos: dict[str, Path]) -> dict[str, 
         if status.state is not StreamState.FINISHED:
             raise errors.FailedPrecondition(f"eval stream {stream_id} ended {status.state.value}: {status.error}")
         wall_s = time.perf_counter() - started
-        print(f"ingested {stream_id}: {status.position_s:.0f} s of video, {status.clips_written} clips, {wall_s:.0f} s")
+        logger.info(
+            "ingested %s: %.0f s of video, %d clips, %.0f s", stream_id, status.position_s, status.clips_written, wall_s
+        )
         return stream_id, wall_s
 
     return dict(await asyncio.gather(*(finish(stream_id) for stream_id in videos)))
@@ -112,7 +117,7 @@ async def ask_all(client: LongwatchClient, episodes: Sequence[Episode], deadline
             scores.append(score(question, reply))
             mark = "right" if scores[-1].is_correct else "WRONG"
             said = reply.answer or reply.error
-            print(f"[{len(scores)}] {mark:<5} {question.type.value:<8} {question.text} -> {said}", flush=True)
+            logger.info("[%d] %-5s %-8s %s -> %s", len(scores), mark, question.type.value, question.text, said)
     return scores
 
 
@@ -145,7 +150,6 @@ def write_report(scores: Sequence[Score], plan: EvalPlan, command: str, results:
     )
     path = results / "eval.md"
     path.write_text(text + "\n")
-    print(text)
     return path
 
 
