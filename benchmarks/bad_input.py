@@ -40,6 +40,7 @@ CALL_TIMEOUT_S = 10.0  # one case; far longer than any of these requests needs w
 HEALTH_TIMEOUT_S = 2.0  # one health probe
 HEALTH_TRIES = 3  # probes before a service counts as hung: a busy moment is not a hang
 SETTLE_S = 3.0  # after a system's last case, before the last probe: a stream may fail after its removal
+MAX_REFUSAL_S = 1.0  # issue 12: no call takes longer than this to be refused
 TIME_CAP_S = {True: 150.0, False: 600.0}  # seconds of sending cases, by --quick (restarts not counted)
 DETAILS_CHARS = 160  # status details kept per case: servers may echo a 1 MiB input back
 BAD_CODES = ("INTERNAL", "UNKNOWN")  # statuses that say "bug", not "your request"
@@ -322,11 +323,34 @@ def outcome_table(tallies: dict[str, Tally]) -> str:
     return table([*header, '"Traceback" lines in log'], rows)
 
 
+def refusals(results: Sequence[CaseResult]) -> list[CaseResult]:
+    """The cases the services refused (any status but OK), slowest first."""
+    refused = [result for result in results if result.code not in ("OK", "NOT_SENT")]
+    return sorted(refused, key=lambda result: -result.elapsed_s)
+
+
+def refusal_line(results: Sequence[CaseResult]) -> str:
+    refused = refusals(results)
+    if not refused:
+        return "No case was refused."
+    slow = [result for result in refused if result.elapsed_s > MAX_REFUSAL_S]
+    slowest = refused[0]
+    return (
+        f"{len(refused)} cases refused; the slowest refusal took {slowest.elapsed_s * 1000:.0f} ms "
+        f"({slowest.case.rpc.method}: `{slowest.case.description}`); {len(slow)} took over {MAX_REFUSAL_S:.0f} s."
+    )
+
+
 def verdict(results: Sequence[CaseResult], tallies: dict[str, Tally]) -> str:
     broken = sum(t.hangs + t.crashes + t.killed_at_stop for t in tallies.values())
-    if not broken and not any(result.is_bad for result in results):
-        return "**Target met**: no INTERNAL, no UNKNOWN, every call answered, no service crashed or hung."
+    slow = [result for result in refusals(results) if result.elapsed_s > MAX_REFUSAL_S]
+    if not broken and not slow and not any(result.is_bad for result in results):
+        return (
+            "**Target met**: no INTERNAL, no UNKNOWN, every call answered, every refusal within "
+            f"{MAX_REFUSAL_S:.0f} s, no service crashed or hung."
+        )
     counts = [f"{sum(result.code == code for result in results)} {code}" for code in BAD_CODES]
+    counts.append(f"{len(slow)} refusals over {MAX_REFUSAL_S:.0f} s")
     counts.append(f"{sum(result.timed_out for result in results)} calls unanswered")
     counts += [f"{t.name} hung {t.hangs}×" for t in tallies.values() if t.hangs]
     counts += [f"{t.name} crashed {t.crashes}×" for t in tallies.values() if t.crashes]
@@ -350,6 +374,7 @@ def markdown(command: str, results: Sequence[CaseResult], tallies: dict[str, Tal
         status_table(results),
         "Bad cases, by RPC, outcome and status details:\n\n" + "\n".join(bad_lines(results)),
         "The services over the run:\n\n" + outcome_table(tallies),
+        refusal_line(results),
         verdict(results, tallies),
     ]
     return "\n\n".join(sections)

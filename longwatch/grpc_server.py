@@ -70,11 +70,19 @@ def _detail(text: str) -> str:
     return text if len(text) <= MAX_DETAIL_CHARS else f"{text[:MAX_DETAIL_CHARS]}… ({len(text)} characters)"
 
 
+# grpc's private cygrpc._ServerStoppedError, raised into a handler reading its request stream during stop().
+_SERVER_STOPPED = "_ServerStoppedError"
+
+
 async def _abort(context: grpc.aio.ServicerContext, exc: BaseException, method: str) -> None:
     if isinstance(exc, errors.LongwatchError):
         await context.abort(status_for(exc), _detail(str(exc)), _ANSWERED)
     if isinstance(exc, MemoryError):
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the server ran out of memory; retry later", _ANSWERED)
+    if type(exc).__name__ == _SERVER_STOPPED:
+        # A request stream read while the server stops (SIGTERM mid-ingest): the client retries elsewhere.
+        logger.info("%s: the server stopped while the call was still reading its requests", method)
+        await context.abort(grpc.StatusCode.UNAVAILABLE, "the service is stopping; retry once it is back", _ANSWERED)
     logger.exception("bug in %s", method)
     details = _detail(f"internal error in {method}: {type(exc).__name__}: {exc}")
     await context.abort(grpc.StatusCode.INTERNAL, details, _ANSWERED)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
 
-from longwatch.errors import InvalidArgument, Unavailable
+from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
 from longwatch.types import ClipRecord, SearchHit, StreamSummary
 from longwatch.validation import quote_prefix, validate_stream_id, validate_stream_time_s, validate_wall_ms
 from memory_service import metrics
@@ -35,6 +36,7 @@ T = TypeVar("T")
 _SEARCH_THREADS = 4  # chromadb queries release the GIL; more than the cores gains little
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
 _MAX_SOURCE_KEY_CHARS = 64
+_START_SAMPLE = 256  # stored clips besides the replayed ones checked for reachability on start
 
 
 def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
@@ -159,15 +161,49 @@ class Memory:
         self._store.open()
         self._streams.open()
         entries = [entry for entry in self._wal.open() if self._is_replayable(entry)]
-        for start in range(0, len(entries), _REPLAY_BATCH):
-            batch = entries[start : start + _REPLAY_BATCH]
-            self._store.upsert(batch)
-            self._streams.record([entry.clip for entry in batch])
+        # After a crash most logged records are in the store already (chromadb keeps its own log):
+        # only the others are written, and every one must then be found before the service says SERVING.
+        missing = self._store.unapplied(entries)
+        for start in range(0, len(missing), _REPLAY_BATCH):
+            self._store.upsert(missing[start : start + _REPLAY_BATCH])
+        self._streams.record([entry.clip for entry in entries])
+        self._check_searchable(entries)
         self._wal.mark_applied()
         self._wal.checkpoint()
-        metrics.WAL_REPLAYED_CLIPS.inc(len(entries))
+        metrics.WAL_REPLAYED_CLIPS.inc(len(missing))
         self._update_gauges()
-        logger.info("memory ready: %d clips replayed from the log, %d clips stored", len(entries), self._store.count())
+        logger.info(
+            "memory ready: %d clips in the log after its checkpoint, %d of them written again, %d clips stored",
+            len(entries),
+            len(missing),
+            self._store.count(),
+        )
+
+    def _check_searchable(self, entries: list[WalEntry]) -> None:
+        """Every clip of the replayed log, and a sample of the others, must come back from a search by its
+        own vector. A store whose index lost clips (issue 12.6: upserting records over themselves after a
+        crash did that) is rebuilt from its records, and refused if that does not bring them back."""
+        latest = list({entry.clip.clip_id: entry for entry in entries}.values())
+
+        def lost() -> list[str]:
+            return self._store.unreachable(latest) + self._store.unreachable_in_sample(_START_SAMPLE, random.Random())
+
+        missing = lost()
+        if not missing:
+            return
+        logger.warning(
+            "%d checked clips are stored but not found by search (first: %s); rebuilding the store's index",
+            len(missing),
+            quote_prefix(missing[0]),
+        )
+        self._store.rebuild()
+        missing = lost()
+        if missing:
+            raise FailedPrecondition(
+                f"{len(missing)} clips stay unsearchable after rebuilding the store in {self._store.path} "
+                f"(first: {quote_prefix(missing[0])}); move that directory aside and start again to rebuild it "
+                "from the log"
+            )
 
     def _is_replayable(self, entry: WalEntry) -> bool:
         """False, with a log line, for a record today's checks refuse: one logged by an older version that

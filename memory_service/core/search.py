@@ -5,12 +5,18 @@ embed almost alike), so the exact terms of a query (tokens with digits, upper-ca
 quoted phrases) are looked up by chromadb's `$contains` on the clips' match-form text.
 Candidates from both lookups are rescored: cosine similarity + a bonus per matched term.
 Every lookup is a bounded chromadb query; nothing here walks all clips.
+
+Candidates stay diverse (issue 12.8): when the nearest-neighbour lookup comes back full, one more
+lookup excludes the streams it returned and one more excludes its most repeated text, so that a
+flood of identical clips in one stream cannot fill the candidates; and at most
+`SearchLimits.max_same_text` hits of one stream share one text.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -18,7 +24,7 @@ import numpy as np
 from longwatch.errors import InvalidArgument
 from longwatch.types import SearchHit
 from longwatch.validation import validate_stream_ids, validate_stream_time_s
-from memory_service.core.store import ClipStore, match_words
+from memory_service.core.store import ClipStore, match_words, text_key
 from memory_service.core.types import MAX_K, SearchLimits, SearchQuery, StoredClip
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
@@ -80,6 +86,22 @@ def where_clause(query: SearchQuery) -> dict[str, Any] | None:
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
+def _and(first: dict[str, Any] | None, second: dict[str, Any]) -> dict[str, Any]:
+    return second if first is None else {"$and": [first, second]}
+
+
+def _few_of_each_text(scored: list[tuple[float, StoredClip]], most: int) -> list[tuple[float, StoredClip]]:
+    """`scored` (best first) keeping at most `most` clips per (stream, text)."""
+    kept: Counter[tuple[str, str]] = Counter()
+    out = []
+    for score, clip in scored:
+        key = (clip.stream_id, clip.match_text)
+        if kept[key] < most:
+            kept[key] += 1
+            out.append((score, clip))
+    return out
+
+
 class HybridSearcher:
     """Ranks stored clips for a validated query whose text is already embedded."""
 
@@ -92,7 +114,10 @@ class HybridSearcher:
         where = where_clause(query)
         n_results = max(query.k, self._limits.candidates)
         terms = exact_terms(query.text, self._limits.max_exact_terms)
-        found = {clip.clip_id: clip for clip in self._store.query(embedding, n_results, where)}
+        nearest = self._store.query(embedding, n_results, where)
+        found = {clip.clip_id: clip for clip in nearest}
+        for clip in self._beside(nearest, query, embedding, n_results):
+            found.setdefault(clip.clip_id, clip)
         for term in terms:
             for clip in self._store.query(embedding, n_results, where, contains=f" {term} "):
                 found.setdefault(clip.clip_id, clip)
@@ -109,8 +134,26 @@ class HybridSearcher:
                 text=clip.text,
                 score=score,
             )
-            for score, clip in scored[: query.k]
+            for score, clip in _few_of_each_text(scored, self._limits.max_same_text)[: query.k]
         ]
+
+    def _beside(
+        self, nearest: list[StoredClip], query: SearchQuery, embedding: np.ndarray, n_results: int
+    ) -> list[StoredClip]:
+        """Candidates a full `nearest` may have crowded out: from other streams, and with other texts."""
+        if len(nearest) < n_results:
+            return []  # the lookup returned everything that passes the filter
+        more: list[StoredClip] = []
+        streams = sorted({clip.stream_id for clip in nearest})
+        if len(query.stream_ids) != 1:
+            others = {"stream_id": {"$nin": streams}}
+            more += self._store.query(embedding, n_results, _and(where_clause(query), others))
+        texts = Counter(clip.match_text for clip in nearest)
+        repeated, _ = texts.most_common(1)[0]
+        if len(texts) < n_results:
+            other_texts = {"text_key": {"$ne": text_key(repeated)}}
+            more += self._store.query(embedding, n_results, _and(where_clause(query), other_texts))
+        return more
 
     def _score(self, clip: StoredClip, terms: list[str]) -> float:
         matched = sum(f" {term} " in clip.match_text for term in terms)

@@ -10,7 +10,9 @@ whatever their case or punctuation; the text users see is rebuilt from the metad
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
+import random
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -25,6 +27,10 @@ from memory_service.core.types import StoredClip, WalEntry
 logger = logging.getLogger(__name__)
 
 COLLECTION = "clips_l0"
+_REBUILT = "clips_l0_rebuilt"  # a rebuild's new collection until it replaces COLLECTION
+_PAGE = 1000  # records read per chromadb get() during a rebuild
+_EXACT_CAP = 2000  # matching clips scored exactly when the index returns too few
+_REACHABILITY_K = 4  # a clip's own vector, within its stream and start time, must rank among these
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -38,9 +44,15 @@ def match_form(text: str) -> str:
     return f" {match_words(text)} "
 
 
+def text_key(document: str) -> str:
+    """A short digest of a clip's match-form text: clips of one text share it, so a search can exclude them."""
+    return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
+
+
 def _metadata(clip: ClipRecord) -> dict[str, Any]:
     return {
         "stream_id": clip.stream_id,
+        "text_key": text_key(match_form(clip.text)),
         "start_s": float(clip.start_s),
         "end_s": float(clip.end_s),
         "caption": clip.caption,
@@ -48,6 +60,29 @@ def _metadata(clip: ClipRecord) -> dict[str, Any]:
         "frame_count": int(clip.frame_count),
         "start_wall_ms": int(clip.start_wall_ms),
     }
+
+
+def _is_stored_as(entry: WalEntry, stored: tuple[Any, Any, Any] | None) -> bool:
+    if stored is None:
+        return False
+    vector, document, metadata = stored
+    return (
+        document == match_form(entry.clip.text)
+        and dict(metadata or {}) == _metadata(entry.clip)
+        and np.allclose(np.asarray(vector, dtype=np.float32), entry.embedding, atol=1e-6)
+    )
+
+
+def _stored(clip_id: str, metadata: Mapping[str, Any], document: str | None, similarity: float) -> StoredClip:
+    return StoredClip(
+        clip_id=clip_id,
+        stream_id=str(metadata["stream_id"]),
+        start_s=float(metadata["start_s"]),
+        end_s=float(metadata["end_s"]),
+        text=_display_text(metadata),
+        match_text=document or "",
+        similarity=similarity,
+    )
 
 
 def _display_text(metadata: Mapping[str, Any]) -> str:
@@ -82,12 +117,8 @@ class ClipStore:
         self._client = chromadb.PersistentClient(
             path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
         )
-        self._collection = self._client.get_or_create_collection(
-            COLLECTION,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": self._embedder_name, "dim": self._dim},
-            embedding_function=None,
-        )
+        self._finish_interrupted_rebuild()
+        self._collection = self._create(COLLECTION)
         self._check_embedder()
         logger.info("clip store %s: %d clips", self.path, self._collection.count())
 
@@ -105,6 +136,64 @@ class ClipStore:
             metadatas=[_metadata(entry.clip) for entry in entries],
         )
 
+    def unapplied(self, entries: Sequence[WalEntry]) -> list[WalEntry]:
+        """The entries the store does not already hold exactly (same vector, text and metadata).
+
+        A replay applies only these: upserting a record again over itself is what left chromadb's
+        index unable to find clips after a crash (issue 12.6), and it is wasted work besides."""
+        latest = list({entry.clip.clip_id: entry for entry in entries}.values())
+        stored: dict[str, tuple[Any, Any, Any]] = {}
+        for start in range(0, len(latest), _PAGE):
+            ids = [entry.clip.clip_id for entry in latest[start : start + _PAGE]]
+            result = self._collection.get(ids=ids, include=["embeddings", "documents", "metadatas"])
+            rows = zip(result["ids"], result["embeddings"], result["documents"], result["metadatas"], strict=True)
+            stored.update((clip_id, (vector, document, metadata)) for clip_id, vector, document, metadata in rows)
+        return [entry for entry in latest if not _is_stored_as(entry, stored.get(entry.clip.clip_id))]
+
+    def unreachable(self, entries: Sequence[WalEntry]) -> list[str]:
+        """Ids of the entries that a query with their own vector, within their stream and start time,
+        does not return: stored, but lost to search. Empty when the index is sound."""
+        return self._unreachable([(entry.clip.clip_id, entry.embedding, _metadata(entry.clip)) for entry in entries])
+
+    def unreachable_in_sample(self, n: int, rng: random.Random) -> list[str]:
+        """`unreachable` for up to `n` consecutive stored clips from a random place: a cheap check of
+        a store that an older version (or another crash) may have left with clips lost to search."""
+        offset = rng.randrange(max(1, self.count() - n + 1))
+        page = self._collection.get(limit=n, offset=offset, include=["embeddings", "metadatas"])
+        return self._unreachable(list(zip(page["ids"], page["embeddings"], page["metadatas"], strict=True)))
+
+    def _unreachable(self, records: Sequence[tuple[str, Any, Mapping[str, Any]]]) -> list[str]:
+        lost = []
+        for clip_id, vector, metadata in records:
+            where = {"$and": [{"stream_id": metadata["stream_id"]}, {"start_s": float(metadata["start_s"])}]}
+            found = self._index_query(np.asarray(vector, dtype=np.float32), _REACHABILITY_K, where)
+            if clip_id not in {hit.clip_id for hit in found}:
+                lost.append(clip_id)
+        return lost
+
+    def rebuild(self) -> None:
+        """Rebuilds the collection and its index from the records chromadb holds, crash-safely: the
+        copy is complete before it replaces the original (see `_finish_interrupted_rebuild`)."""
+        self._drop(_REBUILT)
+        rebuilt = self._create(_REBUILT)
+        for start in range(0, self.count(), _PAGE):
+            page = self._collection.get(limit=_PAGE, offset=start, include=["embeddings", "documents", "metadatas"])
+            if page["ids"]:
+                rebuilt.add(
+                    ids=page["ids"],
+                    embeddings=np.asarray(page["embeddings"], dtype=np.float32),  # (N, D)
+                    documents=page["documents"],
+                    metadatas=page["metadatas"],
+                )
+        if rebuilt.count() != self.count():
+            raise FailedPrecondition(
+                f"rebuilding the clip store {self.path} copied {rebuilt.count()} of {self.count()} clips"
+            )
+        self._client.delete_collection(COLLECTION)
+        rebuilt.modify(name=COLLECTION)
+        self._collection = self._create(COLLECTION)
+        logger.warning("clip store %s rebuilt: %d clips", self.path, self.count())
+
     def query(
         self,
         embedding: np.ndarray,
@@ -112,7 +201,34 @@ class ClipStore:
         where: Mapping[str, Any] | None = None,
         contains: str | None = None,
     ) -> list[StoredClip]:
-        """The `n_results` clips nearest `embedding` (D,) that pass `where` and contain `contains`."""
+        """The `n_results` clips nearest `embedding` (D,) that pass `where` and contain `contains`.
+
+        chromadb's index can miss clips that pass a filter when the graph around them is dense with
+        identical vectors (a static scene stores one text hundreds of times; issue 12.8): a query returns
+        fewer than `n_results`, or none, although more clips match. A short answer is therefore checked
+        against the matching clips themselves, scored exactly, up to `_EXACT_CAP` of them."""
+        found = self._index_query(embedding, n_results, where, contains)
+        if len(found) >= n_results:
+            return found
+        matching = self._collection.get(
+            where=dict(where) if where else None,
+            where_document={"$contains": contains} if contains else None,
+            limit=_EXACT_CAP,
+            include=["embeddings", "metadatas", "documents"],
+        )
+        if len(matching["ids"]) <= len(found):
+            return found
+        vectors = np.asarray(matching["embeddings"], dtype=np.float32)  # (M, D), unit rows
+        similarity = vectors @ np.asarray(embedding, dtype=np.float32)  # (M,)
+        best = np.argsort(-similarity, kind="stable")[:n_results]
+        return [
+            _stored(matching["ids"][i], matching["metadatas"][i], matching["documents"][i], float(similarity[i]))
+            for i in best
+        ]
+
+    def _index_query(
+        self, embedding: np.ndarray, n_results: int, where: Mapping[str, Any] | None, contains: str | None = None
+    ) -> list[StoredClip]:
         result = self._collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=n_results,
@@ -123,16 +239,9 @@ class ClipStore:
         rows = zip(
             result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0], strict=True
         )
+        # cosine space: distance = 1 - cosine similarity
         return [
-            StoredClip(
-                clip_id=clip_id,
-                stream_id=str(metadata["stream_id"]),
-                start_s=float(metadata["start_s"]),
-                end_s=float(metadata["end_s"]),
-                text=_display_text(metadata),
-                match_text=document or "",
-                similarity=1.0 - float(distance),  # cosine space: distance = 1 - cosine similarity
-            )
+            _stored(clip_id, metadata, document, 1.0 - float(distance))
             for clip_id, metadata, document, distance in rows
         ]
 
@@ -146,6 +255,30 @@ class ClipStore:
         if self._lock_file is not None:
             self._lock_file.close()  # releases the flock
             self._lock_file = None
+
+    def _create(self, name: str) -> Any:
+        return self._client.get_or_create_collection(
+            name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self._embedder_name, "dim": self._dim},
+            embedding_function=None,
+        )
+
+    def _drop(self, name: str) -> None:
+        if name in {collection.name for collection in self._client.list_collections()}:
+            self._client.delete_collection(name)
+
+    def _finish_interrupted_rebuild(self) -> None:
+        """A rebuild that crashed before deleting the original leaves a partial copy (dropped); one that
+        crashed after leaves only the complete copy (renamed into place)."""
+        names = {collection.name for collection in self._client.list_collections()}
+        if _REBUILT not in names:
+            return
+        if COLLECTION in names:
+            self._client.delete_collection(_REBUILT)
+        else:
+            self._client.get_collection(_REBUILT).modify(name=COLLECTION)
+            logger.warning("clip store %s: finished a rebuild interrupted by a crash", self.path)
 
     def _lock_directory(self) -> None:
         """Embedded chromadb is unsafe with two writers: a second process on the same directory fails here."""

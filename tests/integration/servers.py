@@ -121,7 +121,12 @@ def memory_and_perception(
         env = {**common, "LONGWATCH_PROFILE": "cpu", "LONGWATCH_MEMORY_ADDR": memory.address, **(perception_env or {})}
         perception = start_service("perception", env, free_port(), ready_timeout_s)
         try:
-            yield {"memory": memory.address, "perception": perception.address, "process": perception}
+            yield {
+                "memory": memory.address,
+                "perception": perception.address,
+                "process": perception,
+                "memory_process": memory,
+            }
         finally:
             assert perception.stop() == 0, perception.output()
     finally:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 
 import grpc
 import pytest
@@ -11,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from longwatch.memory.v1 import memory_pb2
 from longwatch.perception.v1 import perception_pb2
-from tests.integration.servers import memory_and_perception
+from tests.integration.servers import free_port, memory_and_perception
 
 READY_TIMEOUT_S = 180.0  # importing torch, building the tiny embedder, loading RapidOCR on a slow machine
 CALL_TIMEOUT_S = 10.0  # what a client would wait for health or a listing: no answer in this time is a hang
@@ -25,8 +26,10 @@ NOT_PROTOBUF = [b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"\xff" * 64, b"\x
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    with memory_and_perception(tmp_path_factory.mktemp("hostile-data"), READY_TIMEOUT_S) as services:
-        yield services
+    metrics_port = free_port()
+    env = {"LONGWATCH_PERCEPTION_METRICS_PORT": str(metrics_port)}
+    with memory_and_perception(tmp_path_factory.mktemp("hostile-data"), READY_TIMEOUT_S, env) as services:
+        yield {**services, "metrics": f"http://127.0.0.1:{metrics_port}/metrics"}
 
 
 def _call(address: str, path: str, payload: bytes) -> tuple[grpc.StatusCode, str, bytes]:
@@ -143,3 +146,30 @@ def test_a_long_missing_path_is_not_found_with_a_short_detail(services):
     code, details = _add(services["perception"], "longpath", "/videos/" + "d" * 300 + ".mp4")
     assert code == grpc.StatusCode.NOT_FOUND
     assert "no such file" in details and len(details) < SHORT_DETAIL_CHARS
+
+
+def test_a_planted_password_appears_in_no_reply_status_metric_or_log(services):
+    """The credential check of issue 12: a camera URL's password, through a failing connection, a
+    refusal, the listing, perception's metrics and both services' logs."""
+    address, password = services["perception"], "Pl4nted-pw-93"
+    assert _add(address, "planted", f"rtsp://admin:{password}@127.0.0.1:1/cam")[0] == grpc.StatusCode.OK
+    refused = _add(address, "planted", f"rtsp://admin:{password}@127.0.0.1:1/cam")  # the name is taken
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # until a failure to connect has been logged and shown
+        (stream,) = [s for s in _assert_answering(address) if s.stream_id == "planted"]
+        if stream.error:
+            break
+        time.sleep(0.5)
+    with urllib.request.urlopen(services["metrics"], timeout=CALL_TIMEOUT_S) as response:
+        metrics = response.read().decode()
+    request = perception_pb2.RemoveStreamRequest(stream_id="planted").SerializeToString()
+    assert _call(address, f"{PERCEPTION}/RemoveStream", request)[0] == grpc.StatusCode.OK
+    assert refused[0] == grpc.StatusCode.ALREADY_EXISTS and stream.error and "planted" in metrics
+    shown = {
+        "listing": str(stream),
+        "status": refused[1],
+        "metrics": metrics,
+        "perception log": services["process"].output(),
+        "memory log": services["memory_process"].output(),
+    }
+    assert [where for where, text in shown.items() if password in text] == []

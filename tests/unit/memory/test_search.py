@@ -159,3 +159,20 @@ def test_bad_queries_are_invalid_arguments(fields):
 def test_good_edge_queries_pass():
     for fields in ({"k": 1}, {"k": 100}, {"start_s": 20.0, "end_s": 0.0}, {"start_s": 5.0, "end_s": 5.0}):
         validate_query(SearchQuery(**{"text": "red car", **fields}), SearchLimits())
+
+
+FLOOD = [clip("flood", 4.0 * index, "a red car parked by the gate") for index in range(129)]
+
+
+def test_a_flood_of_identical_clips_leaves_room_for_other_streams(store, embedder):
+    fill(store, embedder, [*FLOOD, clip("gate", 8, "a red car drives in", ("KX 4721",))])
+    hits = search(store, embedder, "a red car parked by the gate")
+    assert "gate" in {hit.stream_id for hit in hits}
+    assert sum(hit.stream_id == "flood" for hit in hits) == SearchLimits().max_same_text
+
+
+def test_a_flood_in_one_stream_leaves_room_for_its_other_texts(store, embedder):
+    other = clip("flood", 9000, "a red car parked by the gate at night")
+    fill(store, embedder, [*FLOOD, other])
+    hits = search(store, embedder, "a red car parked by the gate", stream_ids=("flood",))
+    assert other.clip_id in {hit.clip_id for hit in hits}
