@@ -173,7 +173,7 @@ class Memory:
         metrics.WAL_REPLAYED_CLIPS.inc(len(missing))
         self._update_gauges()
         logger.info(
-            "memory ready: %d clips in the log after its checkpoint, %d of them written again, %d clips stored",
+            "memory ready: %d clips replayed from the log (%d written again, the rest already stored), %d clips stored",
             len(entries),
             len(missing),
             self._store.count(),
