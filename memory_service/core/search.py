@@ -8,8 +8,8 @@ Every lookup is a bounded chromadb query; nothing here walks all clips.
 
 Candidates stay diverse (issue 12.8): when the nearest-neighbour lookup comes back full, one more
 lookup excludes the streams it returned and one more excludes its most repeated text, so that a
-flood of identical clips in one stream cannot fill the candidates; and at most
-`SearchLimits.max_same_text` hits of one stream share one text.
+flood of identical clips in one stream cannot fill the candidates; and hits past the
+`SearchLimits.max_same_text`-th of one stream's text come after all the others.
 """
 
 from __future__ import annotations
@@ -91,15 +91,15 @@ def _and(first: dict[str, Any] | None, second: dict[str, Any]) -> dict[str, Any]
 
 
 def _few_of_each_text(scored: list[tuple[float, StoredClip]], most: int) -> list[tuple[float, StoredClip]]:
-    """`scored` (best first) keeping at most `most` clips per (stream, text)."""
-    kept: Counter[tuple[str, str]] = Counter()
-    out = []
+    """`scored` (best first) with the clips past the `most`-th of one (stream, text) moved after the
+    others, in their order: repeats fill the hits only where nothing else would."""
+    seen: Counter[tuple[str, str]] = Counter()
+    first, repeats = [], []
     for score, clip in scored:
         key = (clip.stream_id, clip.match_text)
-        if kept[key] < most:
-            kept[key] += 1
-            out.append((score, clip))
-    return out
+        seen[key] += 1
+        (first if seen[key] <= most else repeats).append((score, clip))
+    return first + repeats
 
 
 class HybridSearcher:

@@ -31,7 +31,7 @@ class SearchLimits:
     candidates: int = 50  # clips per chromadb query before rescoring
     exact_term_bonus: float = 0.5  # score per matched exact term; cosine similarity is in [-1, 1]
     max_exact_terms: int = 8
-    max_same_text: int = 3  # hits of one stream with the same text (a static scene repeats itself)
+    max_same_text: int = 3  # hits of one stream with one text before the others (a static scene repeats itself)
     max_query_chars: int = 2000
     max_streams: int = 1000
 

@@ -167,8 +167,15 @@ FLOOD = [clip("flood", 4.0 * index, "a red car parked by the gate") for index in
 def test_a_flood_of_identical_clips_leaves_room_for_other_streams(store, embedder):
     fill(store, embedder, [*FLOOD, clip("gate", 8, "a red car drives in", ("KX 4721",))])
     hits = search(store, embedder, "a red car parked by the gate")
-    assert "gate" in {hit.stream_id for hit in hits}
-    assert sum(hit.stream_id == "flood" for hit in hits) == SearchLimits().max_same_text
+    most = SearchLimits().max_same_text
+    assert [hit.stream_id for hit in hits[: most + 1]] == ["flood"] * most + ["gate"]
+    assert len(hits) == 10  # repeats still fill the hits nothing else would
+
+
+def test_repeats_of_one_text_are_all_returned_when_k_asks_for_them(store, embedder):
+    fill(store, embedder, FLOOD[:40])
+    hits = search(store, embedder, "a red car parked by the gate", k=100)
+    assert {hit.clip_id for hit in hits} == {clip.clip_id for clip in FLOOD[:40]}
 
 
 def test_a_flood_in_one_stream_leaves_room_for_its_other_texts(store, embedder):
