@@ -25,7 +25,7 @@ from longwatch.validation import quote_prefix, validate_stream_id, validate_stre
 from memory_service import metrics
 from memory_service.core.embedders import TextEmbedder
 from memory_service.core.search import HybridSearcher, validate_query
-from memory_service.core.store import ClipStore
+from memory_service.core.store import ClipStore, latest_entries
 from memory_service.core.streams import StreamIndex
 from memory_service.core.types import ClipLimits, SearchLimits, SearchQuery, WalEntry
 from memory_service.core.wal import WriteAheadLog
@@ -183,7 +183,7 @@ class Memory:
         """Every clip of the replayed log, and a sample of the others, must come back from a search by its
         own vector. A store whose index lost clips (issue 12.6: upserting records over themselves after a
         crash did that) is rebuilt from its records, and refused if that does not bring them back."""
-        latest = list({entry.clip.clip_id: entry for entry in entries}.values())
+        latest = latest_entries(entries)
 
         def lost() -> list[str]:
             return self._store.unreachable(latest) + self._store.unreachable_in_sample(_START_SAMPLE, random.Random())

@@ -62,6 +62,12 @@ def _metadata(clip: ClipRecord) -> dict[str, Any]:
     }
 
 
+def latest_entries(entries: Sequence[WalEntry]) -> list[WalEntry]:
+    """The last entry of each clip id, in first-seen order: the log holds repeats (a clip resent after a
+    reconnect, a file ingested again), and the latest one counts."""
+    return list({entry.clip.clip_id: entry for entry in entries}.values())
+
+
 def _is_stored_as(entry: WalEntry, stored: tuple[Any, Any, Any] | None) -> bool:
     if stored is None:
         return False
@@ -124,9 +130,8 @@ class ClipStore:
 
     def upsert(self, entries: Sequence[WalEntry]) -> None:
         """Stores the entries; an existing clip id is overwritten, so re-applying is harmless."""
-        # chromadb refuses a batch naming one id twice, and the log holds repeats (a clip resent after a
-        # reconnect, a file ingested again): the latest entry of an id is the one that counts.
-        entries = list({entry.clip.clip_id: entry for entry in entries}.values())
+        # chromadb refuses a batch naming one id twice.
+        entries = latest_entries(entries)
         if not entries:
             return
         self._collection.upsert(
@@ -141,7 +146,7 @@ class ClipStore:
 
         A replay applies only these: upserting a record again over itself is what left chromadb's
         index unable to find clips after a crash (issue 12.6), and it is wasted work besides."""
-        latest = list({entry.clip.clip_id: entry for entry in entries}.values())
+        latest = latest_entries(entries)
         stored: dict[str, tuple[Any, Any, Any]] = {}
         for start in range(0, len(latest), _PAGE):
             ids = [entry.clip.clip_id for entry in latest[start : start + _PAGE]]
@@ -210,14 +215,14 @@ class ClipStore:
         found = self._index_query(embedding, n_results, where, contains)
         if len(found) >= n_results:
             return found
-        matching = self._collection.get(
-            where=dict(where) if where else None,
-            where_document={"$contains": contains} if contains else None,
-            limit=_EXACT_CAP,
-            include=["embeddings", "metadatas", "documents"],
-        )
-        if len(matching["ids"]) <= len(found):
+        filters = {
+            "where": dict(where) if where else None,
+            "where_document": {"$contains": contains} if contains else None,
+        }
+        # Usually the index found every match: counting them by id is cheap, reading their vectors is not.
+        if len(self._collection.get(**filters, limit=len(found) + 1, include=[])["ids"]) <= len(found):
             return found
+        matching = self._collection.get(**filters, limit=_EXACT_CAP, include=["embeddings", "metadatas", "documents"])
         vectors = np.asarray(matching["embeddings"], dtype=np.float32)  # (M, D), unit rows
         similarity = vectors @ np.asarray(embedding, dtype=np.float32)  # (M,)
         best = np.argsort(-similarity, kind="stable")[:n_results]
