@@ -24,6 +24,7 @@ import pydantic
 
 from longwatch import errors, validation
 from longwatch.client import LongwatchClient
+from longwatch.memory_commands import add_memory_commands
 from longwatch.progress import wait_until_final
 from longwatch.settings import (
     DEFAULT_HOST,
@@ -36,7 +37,7 @@ from longwatch.settings import (
     CommonSettings,
     Profile,
 )
-from longwatch.times import format_range_s, format_time_s
+from longwatch.times import format_range_s, format_span, format_time_s
 from longwatch.types import Answer, StreamState, StreamStatus, StreamSummary
 
 Connect = Callable[..., Any]  # LongwatchClient.connect, or a fake of it in tests
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_up(commands)
     addresses = _address_flags()
     _add_client_commands(commands, addresses)
+    add_memory_commands(commands, addresses, _client_command)
     _add_sample_and_demo(commands)
     _add_eval(commands, addresses)
     return parser
@@ -129,6 +131,13 @@ def _add_up(commands: argparse._SubParsersAction) -> None:
     up.add_argument("--perception-port", type=_port, default=DEFAULT_PERCEPTION_PORT)
     up.add_argument("--memory-port", type=_port, default=DEFAULT_MEMORY_PORT)
     up.add_argument("--reasoner-port", type=_port, default=DEFAULT_REASONER_PORT)
+    up.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="keep memory's vectors in a `chroma run` server started here (data in DATA_DIR/memory/chroma-server), "
+        "which other memory processes can share; default: chromadb embedded in the memory process",
+    )
+    up.add_argument("--chroma-port", type=_port, metavar="N", help="port of the chroma server (default 50064)")
     up.set_defaults(handler=_cmd_up)
 
 
@@ -196,16 +205,24 @@ def configure_cli_logging() -> None:
 
 
 def _cmd_up(args: argparse.Namespace, connect: Connect) -> int:
-    from orchestration.launcher import LaunchConfig, Launcher, LaunchError
+    from orchestration.launcher import DEFAULT_CHROMA_PORT, LaunchConfig, Launcher, LaunchError
     from orchestration.signals import Terminated, sigterm_raises
 
+    if args.chroma_port is not None and not args.chroma_server:
+        raise errors.InvalidArgument("--chroma-port sets the port of the chroma server: add --chroma-server")
     settings = common_settings()
     config = LaunchConfig(
         data_dir=args.data_dir or settings.data_dir,
         profile=args.profile or settings.profile.value,
         model_cache=args.model_cache or settings.model_cache,
-        ports={"perception": args.perception_port, "memory": args.memory_port, "reasoner": args.reasoner_port},
+        ports={
+            "perception": args.perception_port,
+            "memory": args.memory_port,
+            "reasoner": args.reasoner_port,
+            "chroma": args.chroma_port or DEFAULT_CHROMA_PORT,
+        },
         log_level=settings.log_level,
+        starts_chroma_server=args.chroma_server,
     )
     configure_cli_logging()
     with sigterm_raises(), Launcher(config) as launcher:
@@ -224,8 +241,16 @@ def _cmd_up(args: argparse.Namespace, connect: Connect) -> int:
 
 def _print_up(launcher: Any) -> None:
     print(f"longwatch is up (profile {launcher.config.profile}, data in {launcher.config.data_dir})")
-    for name, address in launcher.addresses.items():
+    addresses = dict(launcher.addresses)
+    if launcher.config.chroma_url:
+        addresses["chroma"] = launcher.config.address("chroma")
+    for name, address in addresses.items():
         print(f"  {name:<11} {address:<16} pid {launcher.pids[name]:<8} log {launcher.log_path(name)}")
+    if launcher.config.chroma_url:
+        print(
+            f"Memory keeps its vectors in the chroma server at {launcher.config.chroma_url}; other memory "
+            f"processes share them with LONGWATCH_MEMORY_CHROMA_URL={launcher.config.chroma_url}."
+        )
     print("Press Ctrl-C to stop.", flush=True)
 
 
@@ -384,7 +409,7 @@ def format_answer(answer: Answer, latency_ms: float) -> str:
     else:
         lines.append("evidence:")
         for rank, item in enumerate(answer.evidence, start=1):
-            when = format_range_s(item.start_s, item.end_s)
+            when = format_span(item.start_s, item.end_s, item.start_wall_ms, item.end_wall_ms)
             lines.append(f"  {rank}. {item.stream_id} {when}  {_one_line(item.text)}")
     return "\n".join(lines)
 

@@ -30,16 +30,34 @@ from longwatch.settings import (
     REASONER_ADDR_ENV,
     default_address,
 )
-from longwatch.types import Answer, ClipRecord, SearchHit, StreamStatus, StreamSummary
+from longwatch.types import (
+    Answer,
+    ClipRecord,
+    DeletedStream,
+    KeyframeData,
+    MemoryStats,
+    Node,
+    SearchHit,
+    SearchResult,
+    StreamStatus,
+    StreamSummary,
+)
 from longwatch.validation import (
     MAX_QUESTION_CHARS,
     MAX_SAMPLE_FPS,
+    MAX_SEARCH_K,
+    MAX_TIMELINE_LIMIT,
     normalise_source,
+    validate_count,
+    validate_level,
+    validate_node_id,
     validate_question,
     validate_sample_fps,
     validate_stream_id,
     validate_stream_ids,
-    validate_stream_time_s,
+    validate_stream_range_s,
+    validate_vector,
+    validate_wall_range_ms,
 )
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
@@ -154,13 +172,124 @@ class MemoryClient(_ServiceClient):
         end_s: float = 0.0,
         k: int = 10,
         timeout_s: float | None = 30.0,
+        *,
+        level: int = 0,
+        vector: Sequence[float] = (),
+        start_wall_ms: int = 0,
+        end_wall_ms: int = 0,
     ) -> list[SearchHit]:
+        """The best nodes of `level` (0 = clips) for `text`, or for a visual `vector` with text empty, best first.
+        Stream times `start_s`/`end_s` (end 0 = open) and UTC wall-clock ms (0 = open) narrow the range."""
+        result = await self.search_result(
+            text,
+            stream_ids,
+            start_s,
+            end_s,
+            k,
+            timeout_s,
+            level=level,
+            vector=vector,
+            start_wall_ms=start_wall_ms,
+            end_wall_ms=end_wall_ms,
+        )
+        return list(result.hits)
+
+    async def search_result(
+        self,
+        text: str,
+        stream_ids: Sequence[str] = (),
+        start_s: float = 0.0,
+        end_s: float = 0.0,
+        k: int = 10,
+        timeout_s: float | None = 30.0,
+        *,
+        level: int = 0,
+        vector: Sequence[float] = (),
+        start_wall_ms: int = 0,
+        end_wall_ms: int = 0,
+    ) -> SearchResult:
+        """As `search`, with how many nodes the search read (it grows with the log of a stream's history)."""
         validate_stream_ids(stream_ids)
-        validate_stream_time_s(start_s, "start_s")
-        validate_stream_time_s(end_s, "end_s")
-        request = memory_pb2.SearchRequest(text=text, stream_ids=stream_ids, start_s=start_s, end_s=end_s, k=k)
+        validate_stream_range_s(start_s, end_s)
+        validate_wall_range_ms(start_wall_ms, end_wall_ms)
+        validate_count(k, "k", MAX_SEARCH_K)
+        validate_level(level)
+        request = memory_pb2.SearchRequest(
+            text=text,
+            stream_ids=stream_ids,
+            start_s=start_s,
+            end_s=end_s,
+            k=k,
+            vector=validate_vector(vector),
+            level=level,
+            start_wall_ms=start_wall_ms,
+            end_wall_ms=end_wall_ms,
+        )
         response = await self._call(self._stub.Search, request, timeout_s)
-        return [convert.hit_from_pb(hit) for hit in response.hits]
+        return convert.search_result_from_pb(response)
+
+    async def expand(self, node_id: str, timeout_s: float | None = 30.0) -> list[Node]:
+        """The children of a node in time order: the segments of an episode, the clips of a segment."""
+        validate_node_id(node_id)
+        response = await self._call(self._stub.Expand, memory_pb2.ExpandRequest(node_id=node_id), timeout_s)
+        return [convert.node_from_pb(node) for node in response.children]
+
+    async def timeline(
+        self,
+        stream_id: str,
+        level: int = 0,
+        start_s: float = 0.0,
+        end_s: float = 0.0,
+        start_wall_ms: int = 0,
+        end_wall_ms: int = 0,
+        limit: int = 0,
+        timeout_s: float | None = 30.0,
+    ) -> tuple[list[Node], bool]:
+        """The nodes of one level of a stream over a range, in time order, and whether more lay in the range
+        than `limit` (0 = the server's default, 100). To page on, start the next call where the last node ends."""
+        validate_stream_id(stream_id)
+        validate_level(level)
+        validate_stream_range_s(start_s, end_s)
+        validate_wall_range_ms(start_wall_ms, end_wall_ms)
+        validate_count(limit, "limit", MAX_TIMELINE_LIMIT)
+        request = memory_pb2.TimelineRequest(
+            stream_id=stream_id,
+            level=level,
+            start_s=start_s,
+            end_s=end_s,
+            start_wall_ms=start_wall_ms,
+            end_wall_ms=end_wall_ms,
+            limit=limit,
+        )
+        response = await self._call(self._stub.Timeline, request, timeout_s)
+        return [convert.node_from_pb(node) for node in response.nodes], response.truncated
+
+    async def get(
+        self, node_ids: Sequence[str] = (), keyframe_ids: Sequence[str] = (), timeout_s: float | None = 30.0
+    ) -> tuple[list[Node], list[KeyframeData]]:
+        """Nodes and keyframes (JPEG bytes) by the ids searches, timelines and expansions return."""
+        for node_id in node_ids:
+            validate_node_id(node_id, "a node_ids entry")
+        for keyframe_id in keyframe_ids:
+            validate_node_id(keyframe_id, "a keyframe_ids entry")
+        request = memory_pb2.GetRequest(node_ids=node_ids, keyframe_ids=keyframe_ids)
+        response = await self._call(self._stub.Get, request, timeout_s)
+        nodes = [convert.node_from_pb(node) for node in response.nodes]
+        return nodes, [convert.keyframe_data_from_pb(keyframe) for keyframe in response.keyframes]
+
+    async def stats(self, stream_ids: Sequence[str] = (), timeout_s: float | None = 30.0) -> MemoryStats:
+        """What memory holds and what retention removed, per stream (all when `stream_ids` is empty)."""
+        validate_stream_ids(stream_ids)
+        response = await self._call(self._stub.Stats, memory_pb2.StatsRequest(stream_ids=stream_ids), timeout_s)
+        return convert.memory_stats_from_pb(response)
+
+    async def delete_stream(self, stream_id: str, timeout_s: float | None = 120.0) -> DeletedStream:
+        """Removes everything memory holds of a stream; there is no undo. The longer default timeout is for
+        a long stream's many files."""
+        validate_stream_id(stream_id)
+        request = memory_pb2.DeleteStreamRequest(stream_id=stream_id)
+        response = await self._call(self._stub.DeleteStream, request, timeout_s)
+        return convert.deleted_stream_from_pb(response)
 
     async def list_streams(self, timeout_s: float | None = 30.0) -> list[StreamSummary]:
         response = await self._call(self._stub.ListStreams, memory_pb2.ListStreamsRequest(), timeout_s)

@@ -9,7 +9,22 @@ from __future__ import annotations
 from longwatch.memory.v1 import memory_pb2
 from longwatch.perception.v1 import perception_pb2
 from longwatch.reasoner.v1 import reasoner_pb2
-from longwatch.types import Answer, ClipRecord, Evidence, SearchHit, StreamState, StreamStatus, StreamSummary
+from longwatch.types import (
+    Answer,
+    ClipRecord,
+    DeletedStream,
+    Evidence,
+    Keyframe,
+    KeyframeData,
+    MemoryStats,
+    Node,
+    SearchHit,
+    SearchResult,
+    StreamState,
+    StreamStats,
+    StreamStatus,
+    StreamSummary,
+)
 
 _STATE_TO_PB = {
     StreamState.STARTING: perception_pb2.STREAM_STATE_STARTING,
@@ -32,6 +47,7 @@ def clip_to_pb(clip: ClipRecord) -> memory_pb2.ClipRecord:
         frame_count=clip.frame_count,
         start_wall_ms=clip.start_wall_ms,
         source_key=clip.source_key,
+        keyframes=[memory_pb2.Keyframe(t_s=frame.t_s, jpeg=frame.jpeg) for frame in clip.keyframes],
     )
 
 
@@ -46,6 +62,7 @@ def clip_from_pb(message: memory_pb2.ClipRecord) -> ClipRecord:
         frame_count=message.frame_count,
         start_wall_ms=message.start_wall_ms,
         source_key=message.source_key,
+        keyframes=tuple(Keyframe(t_s=frame.t_s, jpeg=frame.jpeg) for frame in message.keyframes),
     )
 
 
@@ -57,6 +74,10 @@ def hit_to_pb(hit: SearchHit) -> memory_pb2.SearchHit:
         end_s=hit.end_s,
         text=hit.text,
         score=hit.score,
+        level=hit.level,
+        start_wall_ms=hit.start_wall_ms,
+        end_wall_ms=hit.end_wall_ms,
+        keyframe_ids=list(hit.keyframe_ids),
     )
 
 
@@ -68,6 +89,128 @@ def hit_from_pb(message: memory_pb2.SearchHit) -> SearchHit:
         end_s=message.end_s,
         text=message.text,
         score=message.score,
+        level=message.level,
+        start_wall_ms=message.start_wall_ms,
+        end_wall_ms=message.end_wall_ms,
+        keyframe_ids=tuple(message.keyframe_ids),
+    )
+
+
+def search_result_to_pb(result: SearchResult) -> memory_pb2.SearchResponse:
+    return memory_pb2.SearchResponse(hits=[hit_to_pb(hit) for hit in result.hits], nodes_read=result.nodes_read)
+
+
+def search_result_from_pb(message: memory_pb2.SearchResponse) -> SearchResult:
+    return SearchResult(hits=tuple(hit_from_pb(hit) for hit in message.hits), nodes_read=message.nodes_read)
+
+
+def node_to_pb(node: Node) -> memory_pb2.Node:
+    return memory_pb2.Node(
+        node_id=node.node_id,
+        stream_id=node.stream_id,
+        level=node.level,
+        start_s=node.start_s,
+        end_s=node.end_s,
+        start_wall_ms=node.start_wall_ms,
+        end_wall_ms=node.end_wall_ms,
+        text=node.text,
+        child_ids=list(node.child_ids),
+        keyframe_ids=list(node.keyframe_ids),
+        parent_id=node.parent_id,
+    )
+
+
+def node_from_pb(message: memory_pb2.Node) -> Node:
+    return Node(
+        node_id=message.node_id,
+        stream_id=message.stream_id,
+        level=message.level,
+        start_s=message.start_s,
+        end_s=message.end_s,
+        text=message.text,
+        start_wall_ms=message.start_wall_ms,
+        end_wall_ms=message.end_wall_ms,
+        child_ids=tuple(message.child_ids),
+        keyframe_ids=tuple(message.keyframe_ids),
+        parent_id=message.parent_id,
+    )
+
+
+def keyframe_data_to_pb(keyframe: KeyframeData) -> memory_pb2.KeyframeData:
+    return memory_pb2.KeyframeData(
+        keyframe_id=keyframe.keyframe_id, stream_id=keyframe.stream_id, t_s=keyframe.t_s, jpeg=keyframe.jpeg
+    )
+
+
+def keyframe_data_from_pb(message: memory_pb2.KeyframeData) -> KeyframeData:
+    return KeyframeData(
+        keyframe_id=message.keyframe_id, stream_id=message.stream_id, t_s=message.t_s, jpeg=message.jpeg
+    )
+
+
+def stream_stats_to_pb(stats: StreamStats) -> memory_pb2.StreamStats:
+    return memory_pb2.StreamStats(
+        stream_id=stats.stream_id,
+        clips=stats.clips,
+        nodes_per_level=list(stats.nodes_per_level),
+        keyframes=stats.keyframes,
+        vector_bytes=stats.vector_bytes,
+        metadata_bytes=stats.metadata_bytes,
+        keyframe_bytes=stats.keyframe_bytes,
+        log_bytes=stats.log_bytes,
+        keyframes_removed=stats.keyframes_removed,
+        clip_texts_removed=stats.clip_texts_removed,
+        summaries_removed=stats.summaries_removed,
+        first_s=stats.first_s,
+        last_s=stats.last_s,
+        window_clips=stats.window_clips,
+    )
+
+
+def stream_stats_from_pb(message: memory_pb2.StreamStats) -> StreamStats:
+    return StreamStats(
+        stream_id=message.stream_id,
+        clips=message.clips,
+        nodes_per_level=tuple(message.nodes_per_level),
+        keyframes=message.keyframes,
+        vector_bytes=message.vector_bytes,
+        metadata_bytes=message.metadata_bytes,
+        keyframe_bytes=message.keyframe_bytes,
+        log_bytes=message.log_bytes,
+        keyframes_removed=message.keyframes_removed,
+        clip_texts_removed=message.clip_texts_removed,
+        summaries_removed=message.summaries_removed,
+        first_s=message.first_s,
+        last_s=message.last_s,
+        window_clips=message.window_clips,
+    )
+
+
+def memory_stats_to_pb(stats: MemoryStats) -> memory_pb2.StatsResponse:
+    return memory_pb2.StatsResponse(
+        streams=[stream_stats_to_pb(item) for item in stats.streams], disk_bytes=stats.disk_bytes
+    )
+
+
+def memory_stats_from_pb(message: memory_pb2.StatsResponse) -> MemoryStats:
+    return MemoryStats(
+        streams=tuple(stream_stats_from_pb(item) for item in message.streams), disk_bytes=message.disk_bytes
+    )
+
+
+def deleted_stream_to_pb(deleted: DeletedStream) -> memory_pb2.DeleteStreamResponse:
+    return memory_pb2.DeleteStreamResponse(
+        clips_deleted=deleted.clips_deleted,
+        nodes_deleted=deleted.nodes_deleted,
+        keyframes_deleted=deleted.keyframes_deleted,
+    )
+
+
+def deleted_stream_from_pb(message: memory_pb2.DeleteStreamResponse) -> DeletedStream:
+    return DeletedStream(
+        clips_deleted=message.clips_deleted,
+        nodes_deleted=message.nodes_deleted,
+        keyframes_deleted=message.keyframes_deleted,
     )
 
 
@@ -135,6 +278,8 @@ def evidence_to_pb(evidence: Evidence) -> reasoner_pb2.Evidence:
         text=evidence.text,
         clip_id=evidence.clip_id,
         score=evidence.score,
+        start_wall_ms=evidence.start_wall_ms,
+        end_wall_ms=evidence.end_wall_ms,
     )
 
 
@@ -146,6 +291,8 @@ def evidence_from_pb(message: reasoner_pb2.Evidence) -> Evidence:
         text=message.text,
         clip_id=message.clip_id,
         score=message.score,
+        start_wall_ms=message.start_wall_ms,
+        end_wall_ms=message.end_wall_ms,
     )
 
 

@@ -7,6 +7,14 @@ from enum import StrEnum
 
 
 @dataclass(frozen=True)
+class Keyframe:
+    """A frame perception kept from a clip, as JPEG; memory stores it as a file."""
+
+    t_s: float  # stream time of the frame
+    jpeg: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ClipRecord:
     """What perception saw in a few seconds of one stream; the unit memory stores."""
 
@@ -19,6 +27,7 @@ class ClipRecord:
     frame_count: int = 0
     start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
     source_key: str = ""  # files: a digest of the file's first MiB (memory keeps one file per stream name)
+    keyframes: tuple[Keyframe, ...] = ()
 
     @property
     def clip_id(self) -> str:
@@ -44,8 +53,80 @@ class SearchHit:
     stream_id: str
     start_s: float
     end_s: float
-    text: str
+    text: str  # a clip's caption and on-screen text; a node's summary
     score: float  # higher is more relevant
+    level: int = 0  # 0 = a clip, 1 = a segment of clips, 2 = an episode of segments, ...
+    start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
+    end_wall_ms: int = 0
+    keyframe_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[SearchHit, ...]
+    nodes_read: int  # nodes whose vectors the search scored, at every level
+
+
+@dataclass(frozen=True)
+class Node:
+    """A clip (level 0) or a summary node of the memory hierarchy above it."""
+
+    node_id: str
+    stream_id: str
+    level: int
+    start_s: float
+    end_s: float
+    text: str  # a clip's caption and on-screen text; a node's summary of its children
+    start_wall_ms: int = 0
+    end_wall_ms: int = 0
+    child_ids: tuple[str, ...] = ()  # in time order; empty at level 0
+    keyframe_ids: tuple[str, ...] = ()
+    parent_id: str = ""  # empty while the node is in its stream's short-term window
+
+
+@dataclass(frozen=True)
+class KeyframeData:
+    keyframe_id: str
+    stream_id: str
+    t_s: float
+    jpeg: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """What memory holds of one stream, by store, and what retention removed from it."""
+
+    stream_id: str
+    clips: int = 0
+    nodes_per_level: tuple[int, ...] = ()  # from level 1 (segments) up
+    keyframes: int = 0
+    vector_bytes: int = 0
+    metadata_bytes: int = 0
+    keyframe_bytes: int = 0
+    log_bytes: int = 0
+    keyframes_removed: int = 0
+    clip_texts_removed: int = 0
+    summaries_removed: int = 0
+    first_s: float = 0.0
+    last_s: float = 0.0
+    window_clips: int = 0  # acknowledged, not yet consolidated into a segment
+
+    @property
+    def total_bytes(self) -> int:
+        return self.vector_bytes + self.metadata_bytes + self.keyframe_bytes + self.log_bytes
+
+
+@dataclass(frozen=True)
+class MemoryStats:
+    streams: tuple[StreamStats, ...]
+    disk_bytes: int  # the memory data directory on disk
+
+
+@dataclass(frozen=True)
+class DeletedStream:
+    clips_deleted: int
+    nodes_deleted: int
+    keyframes_deleted: int
 
 
 @dataclass(frozen=True)
@@ -98,6 +179,8 @@ class Evidence:
     text: str
     clip_id: str = ""
     score: float = 0.0
+    start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
+    end_wall_ms: int = 0
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,13 @@ MIN_SAMPLE_FPS = 0.001  # one frame per ~17 minutes; below it a stream yields no
 MAX_SAMPLE_FPS = 240.0  # the most any perception may be configured to take (its max_sample_fps)
 DEFAULT_MAX_QUESTION_CHARS = 2000
 MAX_QUESTION_CHARS = 100_000  # the most any reasoner may be configured to take (its max_question_chars)
+# Memory levels: 0 = clips, 1 = segments, 2 = episodes, ... At the smallest fan-out (2) level 32 would need
+# 2^32 clips (136 years of 1 s clips), so no stream reaches it; the bound keeps a level inside an int32.
+MAX_LEVEL = 32
+MAX_SEARCH_K = 100  # memory.proto: SearchRequest.k is 1 to 100 (0 = the default)
+MAX_TIMELINE_LIMIT = 1000  # memory.proto: TimelineRequest.limit is 1 to 1000 (0 = the default)
+MAX_VECTOR_DIMS = 4096  # the longest visual embedding memory stores; vision features are hundreds to ~1,000 values
+MAX_NODE_ID_CHARS = 200  # a stream id (64), a clip's time or a node's level and sequence, a keyframe index
 
 
 def quote_prefix(value: object, limit: int = QUOTE_LIMIT) -> str:
@@ -92,6 +99,63 @@ def validate_wall_ms(value: int, field: str) -> int:
             f"{MIN_WALL_MS} (2000) and {MAX_WALL_MS} (2200); got {value}"
         )
     return value
+
+
+def validate_stream_range_s(start_s: float, end_s: float) -> None:
+    """A stream-time range: both valid, and start_s not after end_s unless end_s is 0 (no upper bound)."""
+    validate_stream_time_s(start_s, "start_s")
+    validate_stream_time_s(end_s, "end_s")
+    if end_s > 0 and start_s > end_s:
+        raise InvalidArgument(
+            f"start_s ({start_s}) is after end_s ({end_s}); swap them, or pass end_s = 0 for no upper bound"
+        )
+
+
+def validate_wall_range_ms(start_wall_ms: int, end_wall_ms: int) -> None:
+    """A wall-clock range: both valid (0 = open), and start not after end when both are set."""
+    validate_wall_ms(start_wall_ms, "start_wall_ms")
+    validate_wall_ms(end_wall_ms, "end_wall_ms")
+    if start_wall_ms and end_wall_ms and start_wall_ms > end_wall_ms:
+        raise InvalidArgument(
+            f"start_wall_ms ({start_wall_ms}) is after end_wall_ms ({end_wall_ms}); "
+            "swap them, or pass 0 for an open end"
+        )
+
+
+def validate_level(level: int) -> int:
+    """A level of the memory hierarchy: 0 (clips) to MAX_LEVEL."""
+    if not 0 <= level <= MAX_LEVEL:
+        raise InvalidArgument(
+            f"level must be 0 (clips), 1 (segments), 2 (episodes), ... up to {MAX_LEVEL}; got {level}"
+        )
+    return level
+
+
+def validate_count(value: int, field: str, maximum: int) -> int:
+    """A count a request carries where 0 means the server's default: 0 to `maximum`."""
+    if not 0 <= value <= maximum:
+        raise InvalidArgument(f"{field} must be 1 to {maximum}, or 0 for the default; got {value}")
+    return value
+
+
+def validate_vector(vector: Sequence[float]) -> tuple[float, ...]:
+    """A search vector: at most MAX_VECTOR_DIMS finite values (its length is the encoder's; memory checks it)."""
+    if len(vector) > MAX_VECTOR_DIMS:
+        raise InvalidArgument(f"vector has {len(vector)} values; pass at most {MAX_VECTOR_DIMS}")
+    if not all(math.isfinite(value) for value in vector):
+        raise InvalidArgument("vector holds NaN or infinite values; pass finite numbers")
+    return tuple(vector)
+
+
+def validate_node_id(node_id: str, field: str = "node_id") -> str:
+    """A node or keyframe id as memory gave it: 1 to MAX_NODE_ID_CHARS printable characters, no spaces."""
+    if not node_id:
+        raise InvalidArgument(f"{field} is empty; pass an id from a search, timeline or expand")
+    if len(node_id) > MAX_NODE_ID_CHARS or _has_control_chars(node_id) or any(char.isspace() for char in node_id):
+        raise InvalidArgument(
+            f"{field} {quote_prefix(node_id)} is not an id memory gives; pass one from a search, timeline or expand"
+        )
+    return node_id
 
 
 def validate_sample_fps(value: float, default: float, maximum: float) -> float:

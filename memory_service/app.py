@@ -6,12 +6,16 @@ import asyncio
 import logging
 from typing import Any
 
+from longwatch.errors import InvalidArgument
 from longwatch.grpc_server import ServiceServer, serve_process, start_metrics_endpoint
 from longwatch.memory.v1 import memory_pb2_grpc
+from memory_service.core.chroma import ChromaConnection, ChromaLocation
+from memory_service.core.consolidate import HierarchyLimits
 from memory_service.core.embedders import embedder_name_for, load_embedder
 from memory_service.core.memory import Memory
 from memory_service.core.store import ClipStore
 from memory_service.core.streams import StreamIndex
+from memory_service.core.summarize import ExtractiveSummarizer, LlmSummarizer, Summarizer
 from memory_service.core.types import ClipLimits, EmbedderOptions, SearchLimits
 from memory_service.core.wal import WriteAheadLog
 from memory_service.server import SERVICE_NAME, MemoryServicer
@@ -39,11 +43,21 @@ class MemoryApp:
             batch_size=settings.embed_batch_size,
         )
         embedder = await asyncio.to_thread(load_embedder, name, options)  # loads and warms: seconds
+        chroma = ChromaConnection(ChromaLocation(path=settings.chroma_dir, url=settings.chroma_url))
         self.memory = Memory(
             embedder=embedder,
-            store=ClipStore(settings.chroma_dir, embedder.name, embedder.dim),
+            store=ClipStore(chroma, embedder.name, embedder.dim),
             streams=StreamIndex(settings.stream_index_path),
             wal=WriteAheadLog(settings.wal_dir, settings.wal_segment_bytes),
+            keyframe_dir=settings.keyframe_dir,
+            hierarchy=HierarchyLimits(
+                fanout=settings.fanout,
+                beam=settings.search_beam,
+                retention_max_age_s=settings.retention_max_age_s,
+                retention_max_bytes=settings.retention_max_bytes,
+            ),
+            commit_batch=settings.commit_batch,
+            summarizer=make_summarizer(settings),
             search_limits=SearchLimits(
                 candidates=settings.search_candidates,
                 exact_term_bonus=settings.exact_term_bonus,
@@ -51,7 +65,11 @@ class MemoryApp:
                 max_query_chars=settings.max_query_chars,
                 max_streams=settings.max_search_streams,
             ),
-            clip_limits=ClipLimits(max_text_chars=settings.max_clip_text_chars),
+            clip_limits=ClipLimits(
+                max_text_chars=settings.max_clip_text_chars,
+                max_keyframes=settings.max_keyframes_per_clip,
+                max_keyframe_bytes=settings.max_keyframe_bytes,
+            ),
         )
         await self.memory.start()  # replays the log
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
@@ -68,6 +86,20 @@ class MemoryApp:
         if self.memory is not None:
             await self.memory.close()
         logger.info("memory service stopped")
+
+
+def make_summarizer(settings: MemorySettings) -> Summarizer:
+    if settings.summarizer == "extractive":
+        return ExtractiveSummarizer()
+    if not settings.summarizer_openai_base_url or not settings.summarizer_openai_model:
+        raise InvalidArgument(
+            "the openai-compatible summarizer needs LONGWATCH_MEMORY_SUMMARIZER_OPENAI_BASE_URL and "
+            "LONGWATCH_MEMORY_SUMMARIZER_OPENAI_MODEL; set both, or LONGWATCH_MEMORY_SUMMARIZER=extractive"
+        )
+    from reasoner.core.llm.openai_compatible import OpenAICompatibleLLM  # the LLM seam the reasoner uses
+
+    llm = OpenAICompatibleLLM(settings.summarizer_openai_base_url, settings.summarizer_openai_model)
+    return LlmSummarizer(llm)
 
 
 def main() -> None:

@@ -18,7 +18,19 @@ WRITE_SECONDS = Histogram(
     "memory_write_seconds", "Seconds from a clip's arrival to its acknowledgement: embed, log, store"
 )
 WAL_APPEND_SECONDS = Histogram(
-    "memory_wal_append_seconds", "Seconds to append and fsync one log record", buckets=_FAST_BUCKETS_S
+    "memory_wal_append_seconds",
+    "Seconds to append and fsync one batch of log records (group commit)",
+    buckets=_FAST_BUCKETS_S,
+)
+COMMIT_BATCH_RECORDS = Histogram(
+    "memory_commit_batch_records", "Records sharing one log fsync", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+)
+NODES_BUILT = Counter("memory_nodes_built_total", "Summary nodes consolidation built, all levels")
+RETENTION_REMOVED = Counter(
+    "memory_retention_removed_total", "Records retention removed, by kind", ["kind"]
+)  # kind: keyframe, clip_text, summary
+SEARCH_NODES_READ = Histogram(
+    "memory_search_nodes_read", "Nodes one search scored", buckets=(8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 )
 EMBED_SECONDS = Histogram("memory_embed_seconds", "Seconds per text embedder call")
 SEARCH_SECONDS = Histogram("memory_search_seconds", "Seconds per search: embed the query, query, rescore")

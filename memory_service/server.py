@@ -33,8 +33,41 @@ class MemoryServicer(memory_pb2_grpc.MemoryServiceServicer):
     async def Search(
         self, request: memory_pb2.SearchRequest, context: grpc.aio.ServicerContext
     ) -> memory_pb2.SearchResponse:
-        hits = await self._memory.search(convert.query_from_pb(request))
-        return convert.search_response(hits)
+        result = await self._memory.search(convert.query_from_pb(request))
+        return convert.search_response(result)
+
+    async def Expand(
+        self, request: memory_pb2.ExpandRequest, context: grpc.aio.ServicerContext
+    ) -> memory_pb2.ExpandResponse:
+        return convert.expand_response(await self._memory.expand(request.node_id))
+
+    async def Timeline(
+        self, request: memory_pb2.TimelineRequest, context: grpc.aio.ServicerContext
+    ) -> memory_pb2.TimelineResponse:
+        nodes, is_truncated = await self._memory.timeline(convert.timeline_from_pb(request))
+        return convert.timeline_response(nodes, is_truncated)
+
+    async def Get(self, request: memory_pb2.GetRequest, context: grpc.aio.ServicerContext) -> memory_pb2.GetResponse:
+        nodes, keyframes = await self._memory.get(tuple(request.node_ids), tuple(request.keyframe_ids))
+        return convert.get_response(nodes, keyframes)
+
+    async def Stats(
+        self, request: memory_pb2.StatsRequest, context: grpc.aio.ServicerContext
+    ) -> memory_pb2.StatsResponse:
+        return convert.stats_response(await self._memory.stats(tuple(request.stream_ids)))
+
+    async def DeleteStream(
+        self, request: memory_pb2.DeleteStreamRequest, context: grpc.aio.ServicerContext
+    ) -> memory_pb2.DeleteStreamResponse:
+        deleted = await self._memory.delete_stream(request.stream_id)
+        logger.info(
+            "stream %s deleted: %d clips, %d nodes, %d keyframes",
+            request.stream_id,
+            deleted.clips_deleted,
+            deleted.nodes_deleted,
+            deleted.keyframes_deleted,
+        )
+        return convert.delete_stream_response(deleted)
 
     async def ListStreams(
         self, request: memory_pb2.ListStreamsRequest, context: grpc.aio.ServicerContext

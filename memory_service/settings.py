@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from longwatch.errors import InvalidArgument
 from longwatch.settings import DEFAULT_MEMORY_PORT, CommonSettings
+from memory_service.core.chroma import parse_chroma_url
 
 # Must list the names in memory_service.core.embedders.EMBEDDERS (a unit test checks they agree).
 EmbedderName = Literal["tiny", "minilm", "sentence-transformers"]
@@ -18,7 +20,11 @@ MiB = 1024 * 1024
 
 class MemorySettings(CommonSettings):
     model_config = SettingsConfigDict(
-        env_prefix="LONGWATCH_MEMORY_", extra="forbid", populate_by_name=True, frozen=True
+        env_prefix="LONGWATCH_MEMORY_",
+        extra="forbid",
+        populate_by_name=True,
+        frozen=True,
+        hide_input_in_errors=True,  # a chroma URL may carry credentials
     )
 
     port: int = Field(DEFAULT_MEMORY_PORT, ge=1, le=65535, description="gRPC port to listen on")
@@ -47,6 +53,58 @@ class MemorySettings(CommonSettings):
     max_clip_text_chars: int = Field(
         100_000, ge=1, le=10_000_000, description="longest caption plus on-screen text accepted per clip"
     )
+    fanout: int = Field(
+        16, ge=2, le=64, description="children per node of the hierarchy: F clips make a segment, F segments an episode"
+    )
+    search_beam: int = Field(
+        4, ge=1, le=64, description="best nodes per level a search expands on its way down the hierarchy"
+    )
+    chroma_url: str = Field(
+        "",
+        max_length=2048,
+        description="a `chroma run` server (http://host:port) holding the vectors, required when more than one "
+        "memory process shares them; empty = embedded chromadb in the data directory",
+    )
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url_is_a_server(cls, url: str) -> str:
+        """Empty, or http(s)://HOST:PORT: a wrong URL stops memory at start, not at its first write."""
+        if url:
+            try:
+                parse_chroma_url(url)
+            except InvalidArgument as exc:  # pydantic reports only ValueError as a bad value
+                raise ValueError(str(exc)) from None
+        return url.strip()
+
+    retention_max_age_s: float = Field(
+        30 * 24 * 3600.0,
+        ge=0.0,
+        le=1e10,
+        description="per stream: what is older than this (behind the stream's newest clip) is removed; 0 = no limit",
+    )
+    retention_max_bytes: int = Field(
+        4 * 1024 * MiB,
+        ge=0,
+        le=2**62,
+        description="per stream: bytes held (vectors, texts, keyframes) before the oldest are removed; 0 = no limit",
+    )
+    summarizer: Literal["extractive", "openai-compatible"] = Field(
+        "extractive",
+        description="how nodes summarise their children: extractive (distinct captions and on-screen text), or "
+        "with a sentence from an OpenAI-compatible LLM server ahead of them",
+    )
+    summarizer_openai_base_url: str = Field(
+        "", max_length=2048, description="the LLM server for the openai-compatible summarizer (http://host:port/v1)"
+    )
+    summarizer_openai_model: str = Field("", max_length=256, description="the model name that server serves")
+    max_keyframes_per_clip: int = Field(8, ge=0, le=64, description="keyframes one clip may carry")
+    max_keyframe_bytes: int = Field(
+        2 * MiB, ge=1024, le=32 * MiB, description="largest JPEG keyframe accepted, in bytes"
+    )
+    commit_batch: int = Field(
+        512, ge=1, le=100_000, description="most records of all streams that share one log fsync (group commit)"
+    )
     wal_segment_bytes: int = Field(
         8 * MiB, ge=4096, le=1024 * MiB, description="write-ahead log segment size before rolling, in bytes"
     )
@@ -58,6 +116,10 @@ class MemorySettings(CommonSettings):
     @property
     def wal_dir(self) -> Path:
         return self.memory_dir / "wal"
+
+    @property
+    def keyframe_dir(self) -> Path:
+        return self.memory_dir / "keyframes"
 
     @property
     def chroma_dir(self) -> Path:

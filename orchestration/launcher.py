@@ -13,6 +13,10 @@ into a memory service that is still up). On Linux each child also gets SIGTERM w
 even by SIGKILL, so no service outlives it. That signal is tied to the thread that started the child:
 call `start()` and `supervise()` from a thread that lives as long as the services (the main thread).
 
+With `LaunchConfig(starts_chroma_server=True)` a `chroma run` server (data in
+`<data_dir>/memory/chroma-server`) starts first, as one more supervised child: memory starts once its
+heartbeat answers, is told its URL (LONGWATCH_MEMORY_CHROMA_URL), and is stopped before it.
+
 `supervise()` restarts a service that exits on its own after a back-off that doubles per recent crash
 (`restart_initial_delay_s` up to `restart_max_delay_s`) and leaves the others running: perception and the
 reasoner retry memory themselves. It gives up, raising ServiceDied, once one service crashed `crash_limit`
@@ -30,6 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from longwatch.memory.v1 import memory_pb2
@@ -42,6 +47,7 @@ from longwatch.settings import (
     DEFAULT_REASONER_PORT,
     default_model_cache_dir,
 )
+from memory_service.core.chroma import is_chroma_answering, parse_chroma_url
 from orchestration.health import is_port_free, is_serving
 from orchestration.signals import signals_deferred
 from orchestration.supervision import CrashHistory, RestartPolicy, describe_exit
@@ -52,6 +58,9 @@ _POLL_S = 0.25  # between health probes and liveness checks
 _PROGRESS_EVERY_S = 30.0  # how often a slow start is reported as still going
 _LOG_TAIL_LINES = 40  # lines of a dead service's log shown in the error
 _PARENT_DEATH_SCRIPT = Path(__file__).with_name("parent_death.py")
+# Where `longwatch up --chroma-server` runs chroma unless told: next to the services' ports.
+DEFAULT_CHROMA_PORT = 50064
+CHROMA_URL_ENV = "LONGWATCH_MEMORY_CHROMA_URL"
 
 
 class LaunchError(Exception):
@@ -62,12 +71,22 @@ class ServiceDied(LaunchError):
     """A service exited on its own; the message carries the end of its log."""
 
 
+class Readiness(StrEnum):
+    """How the launcher tells that a child can serve."""
+
+    GRPC_HEALTH = "grpc-health"  # grpc.health.v1 says SERVING for the spec's health_name
+    CHROMA_HEARTBEAT = "chroma-heartbeat"  # a chroma server's heartbeat answers
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str  # short name: flags, log file, messages
-    module: str  # run as `python -m <module>`
+    module: str  # run as `python -m <module>`; empty for a `script`
     health_name: str  # gRPC health service that says SERVING once models are loaded
-    port_env: str  # env variable that sets the port
+    port_env: str  # env variable that sets the port; empty when `args` carry it
+    script: str = ""  # instead of a module: a console script installed next to this python (`chroma`)
+    args: tuple[str, ...] = ()  # the script's arguments; `{host}`, `{port}` and `{data_dir}` are filled in
+    readiness: Readiness = Readiness.GRPC_HEALTH
 
 
 SERVICES: dict[str, ServiceSpec] = {
@@ -93,11 +112,21 @@ SERVICES: dict[str, ServiceSpec] = {
         ),
     )
 }
-# Memory first: the other two connect to it. Perception and reasoner do not need each other, so they
-# load their models at the same time.
-START_WAVES: tuple[tuple[str, ...], ...] = (("memory",), ("perception", "reasoner"))
-# Perception first so its last clips still reach memory; memory last so nothing writes to a closed store.
-STOP_ORDER: tuple[str, ...] = ("perception", "reasoner", "memory")
+CHROMA_SERVICE = ServiceSpec(
+    "chroma",
+    module="",
+    health_name="",
+    port_env="",
+    script="chroma",
+    args=("run", "--path", "{data_dir}/memory/chroma-server", "--host", "{host}", "--port", "{port}"),
+    readiness=Readiness.CHROMA_HEARTBEAT,
+)
+# Chroma first (when it runs): memory opens its store at start. Memory next: the other two connect to it.
+# Perception and reasoner do not need each other, so they load their models at the same time.
+START_WAVES: tuple[tuple[str, ...], ...] = (("chroma",), ("memory",), ("perception", "reasoner"))
+# Perception first so its last clips still reach memory; memory after them so nothing writes to a closed
+# store, and chroma last so memory's last writes reach it.
+STOP_ORDER: tuple[str, ...] = ("perception", "reasoner", "memory", "chroma")
 
 
 @dataclass(frozen=True)
@@ -111,9 +140,13 @@ class LaunchConfig:
             "memory": DEFAULT_MEMORY_PORT,
             "perception": DEFAULT_PERCEPTION_PORT,
             "reasoner": DEFAULT_REASONER_PORT,
+            "chroma": DEFAULT_CHROMA_PORT,
         }
     )
     log_level: str = "INFO"
+    # Runs a `chroma run` server on ports["chroma"] for memory's vectors, instead of embedded chromadb:
+    # what other memory processes (replicas) can share.
+    starts_chroma_server: bool = False
     # Seconds a service may take to say SERVING. Generous: the first cpu-profile start prepares the
     # Gemma model into the model cache (a minute or two on a small machine); later starts take seconds.
     ready_timeout_s: float = 900.0
@@ -137,6 +170,11 @@ class LaunchConfig:
     def address(self, name: str) -> str:
         return f"{self.host}:{self.ports[name]}"
 
+    @property
+    def chroma_url(self) -> str:
+        """The started chroma server's URL; empty when memory embeds chromadb."""
+        return f"http://{self.address('chroma')}" if self.starts_chroma_server else ""
+
 
 @dataclass
 class _Child:
@@ -153,12 +191,25 @@ class _Recovery:
     is_spawned: bool = False
 
 
-def _command(module: str) -> list[str]:
-    """`python -m module`; on Linux through parent_death.py, which makes the kernel SIGTERM the service
-    when the launcher dies and then execs it (same pid)."""
+def _command(spec: ServiceSpec, config: LaunchConfig) -> list[str]:
+    """`python -m module`, or the spec's script and arguments; on Linux through parent_death.py, which
+    makes the kernel SIGTERM the service when the launcher dies and then execs it (same pid)."""
+    if spec.script:
+        fields = {"host": config.host, "port": config.ports[spec.name], "data_dir": config.data_dir}
+        program = [str(Path(sys.executable).parent / spec.script), *(arg.format(**fields) for arg in spec.args)]
+    else:
+        program = [sys.executable, "-m", spec.module]
     if not sys.platform.startswith("linux"):
-        return [sys.executable, "-m", module]
-    return [sys.executable, str(_PARENT_DEATH_SCRIPT), str(os.getpid()), module]
+        return program
+    return [sys.executable, str(_PARENT_DEATH_SCRIPT), str(os.getpid()), *program]
+
+
+def _services_to_run(config: LaunchConfig, services: Mapping[str, ServiceSpec]) -> dict[str, ServiceSpec]:
+    """The three services, and chroma when the config starts it (`services` may give a stand-in)."""
+    chosen = {name: spec for name, spec in services.items() if name != CHROMA_SERVICE.name}
+    if config.starts_chroma_server:
+        chosen[CHROMA_SERVICE.name] = services.get(CHROMA_SERVICE.name, CHROMA_SERVICE)
+    return chosen
 
 
 def log_tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -175,15 +226,20 @@ class Launcher:
     def __init__(self, config: LaunchConfig, services: Mapping[str, ServiceSpec] = SERVICES) -> None:
         """`services` replaces the modules run for memory, perception and reasoner (tests use stand-ins)."""
         self.config = config
-        self._services = services
+        self._services = _services_to_run(config, services)
         self._children: dict[str, _Child] = {}
         self._stopped = threading.Event()
-        self._crashes = {name: CrashHistory(config.restart_policy) for name in services}
+        self._crashes = {name: CrashHistory(config.restart_policy) for name in self._services}
         self._recovering: dict[str, _Recovery] = {}
 
     @property
     def addresses(self) -> dict[str, str]:
-        return {name: self.config.address(name) for name in self._services}
+        """The gRPC services' addresses, as `LongwatchClient.connect` takes them (chroma's is `config.chroma_url`)."""
+        return {
+            name: self.config.address(name)
+            for name, spec in self._services.items()
+            if spec.readiness is Readiness.GRPC_HEALTH
+        }
 
     @property
     def pids(self) -> dict[str, int]:
@@ -204,9 +260,11 @@ class Launcher:
             )
         try:
             for wave in START_WAVES:
-                for name in wave:
+                names = tuple(name for name in wave if name in self._services)
+                for name in names:
                     self._spawn(self._services[name])
-                self._wait_serving(wave)
+                if names:
+                    self._wait_serving(names)
         except BaseException:
             self.stop()
             raise
@@ -277,7 +335,7 @@ class Launcher:
 
     def _child_env(self, spec: ServiceSpec) -> dict[str, str]:
         config = self.config
-        return {
+        env = {
             **os.environ,
             **config.env,
             "LONGWATCH_PROFILE": config.profile,
@@ -285,18 +343,22 @@ class Launcher:
             "LONGWATCH_MODEL_CACHE": str(config.model_cache),
             "LONGWATCH_LOG_LEVEL": config.log_level,
             "LONGWATCH_MEMORY_ADDR": config.address("memory"),
-            spec.port_env: str(config.ports[spec.name]),
             "PYTHONUNBUFFERED": "1",  # so the log tail shown after a crash is complete
         }
+        if spec.port_env:
+            env[spec.port_env] = str(config.ports[spec.name])
+        if config.starts_chroma_server:  # else memory embeds chromadb, or uses a server named in our env
+            env[CHROMA_URL_ENV] = config.chroma_url
+        return env
 
     def _spawn(self, spec: ServiceSpec) -> None:
         log_path = self.log_path(spec.name)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
-            log.write(f"---- longwatch launcher starts {spec.module} at {time.ctime()}\n".encode())
+            log.write(f"---- longwatch launcher starts {spec.module or spec.script} at {time.ctime()}\n".encode())
             log.flush()
             process = subprocess.Popen(
-                _command(spec.module),
+                _command(spec, self.config),
                 env=self._child_env(spec),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -398,7 +460,8 @@ class Launcher:
                 )
 
     def _is_ready(self, name: str) -> bool:
-        return is_serving(self.config.address(name), self._services[name].health_name)
+        spec = self._services[name]
+        return _READINESS_PROBES[spec.readiness](self.config.address(name), spec)
 
     def _timeout_message(self, names: list[str]) -> str:
         tails = "\n".join(f"-- {self.log_path(name)}:\n{log_tail(self.log_path(name))}" for name in names)
@@ -418,3 +481,13 @@ class Launcher:
             logger.warning("%s did not stop within %.0f s of SIGTERM; killing it", name, self.config.stop_timeout_s)
             process.kill()
             process.wait()
+
+
+def _is_chroma_up(address: str, spec: ServiceSpec) -> bool:
+    return is_chroma_answering(parse_chroma_url(f"http://{address}"))
+
+
+_READINESS_PROBES: dict[Readiness, Callable[[str, ServiceSpec], bool]] = {
+    Readiness.GRPC_HEALTH: lambda address, spec: is_serving(address, spec.health_name),
+    Readiness.CHROMA_HEARTBEAT: _is_chroma_up,
+}

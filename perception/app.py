@@ -14,6 +14,7 @@ from perception.core.captioners import CaptionerOptions, captioner_name_for, loa
 from perception.core.compute import Compute
 from perception.core.encoders import EncoderOptions, encoder_name_for, load_encoder
 from perception.core.frame_cache import CacheConfig
+from perception.core.keyframes import KeyframeConfig
 from perception.core.sampler import SamplerConfig
 from perception.core.sources import FrameSource, SourceOptions, open_source
 from perception.core.stream_worker import StreamWorker, WorkerConfig
@@ -131,6 +132,11 @@ class PerceptionApp:
             frame_queue_size=settings.frame_queue_size,
             max_unacked_clips=settings.max_unacked_clips,
             watchdog_stall_s=settings.watchdog_stall_s,
+            keyframes=KeyframeConfig(
+                count=settings.keyframes_per_clip,
+                max_side_px=settings.keyframe_max_side_px,
+                jpeg_quality=settings.keyframe_jpeg_quality,
+            ),
         )
         return StreamWorker(stream_id, source, config, self.compute, self.writer)
 

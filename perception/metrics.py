@@ -35,6 +35,13 @@ OCR_SECONDS = Histogram(
     "perception_read_text_seconds", "Seconds per on-screen text reading call", _STREAM, buckets=_STAGE_BUCKETS_S
 )
 CAPTION_SECONDS = Histogram("perception_caption_seconds", "Seconds per clip caption", _STREAM, buckets=_STAGE_BUCKETS_S)
+KEYFRAME_SECONDS = Histogram(
+    "perception_keyframe_encode_seconds",
+    "Seconds to encode one clip's keyframes as JPEG",
+    _STREAM,
+    buckets=_STAGE_BUCKETS_S,
+)
+KEYFRAME_BYTES = Counter("perception_keyframe_bytes_total", "JPEG bytes of the keyframes sent with clips", _STREAM)
 
 MEMORY_RETRIES = Counter("perception_memory_retries_total", "Reconnects of the clip stream to the memory service")
 MEMORY_UNACKED_CLIPS = Gauge("perception_memory_unacked_clips", "Clips sent to memory and not yet acknowledged")
@@ -51,6 +58,8 @@ _PER_STREAM = (
     ENCODE_SECONDS,
     OCR_SECONDS,
     CAPTION_SECONDS,
+    KEYFRAME_SECONDS,
+    KEYFRAME_BYTES,
 )
 
 

@@ -15,6 +15,7 @@ from longwatch.settings import (
     default_address,
 )
 from longwatch.validation import MAX_SAMPLE_FPS, MIN_SAMPLE_FPS
+from perception.core.keyframes import MAX_KEYFRAMES_PER_CLIP
 
 # Must list the names in perception.core.encoders.ENCODERS and perception.core.captioners.CAPTIONERS
 # (a unit test checks they agree).
@@ -63,6 +64,22 @@ class PerceptionSettings(CommonSettings):
     clip_max_s: float = Field(4.0, gt=0, le=600, description="longest clip, in seconds of stream time")
     max_frame_side_px: int = Field(
         1280, ge=64, le=8192, description="decoded frames are scaled down so their longer side is at most this"
+    )
+
+    # Keyframes: JPEGs memory stores with each clip. At one clip every ~4 s, 480 px at quality 75 is
+    # 20-40 KB a keyframe, inside a stream's storage budget of 50 MB an hour.
+    keyframes_per_clip: int = Field(
+        1,
+        ge=0,
+        le=MAX_KEYFRAMES_PER_CLIP,
+        description="JPEG keyframes sent with each clip (1 = the most representative frame, more = spread over "
+        "the clip; frames showing the same cached image count once); 0 = none",
+    )
+    keyframe_max_side_px: int = Field(
+        480, ge=32, le=4096, description="keyframes are scaled down so their longer side is at most this, in pixels"
+    )
+    keyframe_jpeg_quality: int = Field(
+        75, ge=1, le=95, description="JPEG quality of keyframes (1-95; above 95 grows the file, not the detail)"
     )
 
     # Queues.

@@ -1,11 +1,16 @@
-"""The `Memory` facade the server calls: validated, durable writes and hybrid search.
+"""The `Memory` facade the server calls: validated, durable writes, the hierarchy's reads, and search.
 
-A write is embedded, appended to the write-ahead log (fsync), upserted into the store and
-the stream index, and only then acknowledged: an acknowledged clip is durable and
-searchable at once. Blocking work runs on two single worker threads: one embeds (the
-tokenizers must not be shared across threads), one writes (so writes stay in order even
-when a caller gives up mid-write). Searches query chromadb from a pool of their own, which
-close() drains before it closes the store.
+A write is embedded, appended to the write-ahead log (fsync), upserted into the store, the
+stream index and its stream's short-term window, and only then acknowledged: an acknowledged
+clip is durable and searchable at once. Writes that arrive together, from any streams, are
+embedded in one batch and share one fsync (group commit). Blocking work runs on single worker
+threads: one embeds (the tokenizers must not be shared across threads), one writes (so writes
+stay in order even when a caller gives up mid-write), one consolidates (see consolidate.py).
+Searches read from a pool of their own, which close() drains before it closes the stores.
+
+A live stream's clips get stream times from their wall-clock start, counted from the stream's
+first clip, so a stream that reconnects or is added again continues its timeline instead of
+starting a second one at 0 s.
 """
 
 from __future__ import annotations
@@ -13,22 +18,57 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
-from longwatch.types import ClipRecord, SearchHit, StreamSummary
-from longwatch.validation import quote_prefix, validate_stream_id, validate_stream_time_s, validate_wall_ms
+from longwatch.errors import FailedPrecondition, InvalidArgument, LongwatchError, NotFound, Unavailable
+from longwatch.types import (
+    ClipRecord,
+    DeletedStream,
+    KeyframeData,
+    MemoryStats,
+    Node,
+    SearchResult,
+    StreamStats,
+    StreamSummary,
+)
+from longwatch.validation import (
+    MAX_TIMELINE_LIMIT,
+    quote_prefix,
+    validate_level,
+    validate_node_id,
+    validate_stream_id,
+    validate_stream_time_s,
+    validate_wall_ms,
+)
 from memory_service import metrics
+from memory_service.core.batching import Batcher
+from memory_service.core.consolidate import Consolidator, HierarchyLimits
 from memory_service.core.embedders import TextEmbedder
-from memory_service.core.search import HybridSearcher, validate_query
-from memory_service.core.store import ClipStore, latest_entries
-from memory_service.core.streams import StreamIndex
-from memory_service.core.types import ClipLimits, SearchLimits, SearchQuery, WalEntry
-from memory_service.core.wal import WriteAheadLog
+from memory_service.core.hierarchy import Frontier, TreeNode, node_id, parse_keyframe_id, parse_node_id
+from memory_service.core.keyframes import JPEG_MAGIC, KeyframeFiles
+from memory_service.core.nodes import NodeStore, record_bytes
+from memory_service.core.search import HierarchySearcher, TreeReader, validate_query, validate_time_range
+from memory_service.core.store import ClipStore, clip_metadata, clip_node, latest_entries, match_form
+from memory_service.core.streams import ClipSize, StreamIndex
+from memory_service.core.summarize import ExtractiveSummarizer, Summarizer
+from memory_service.core.types import (
+    ClipLimits,
+    SearchLimits,
+    SearchQuery,
+    TimelineQuery,
+    WalDelete,
+    WalEntry,
+    WalRecord,
+)
+from memory_service.core.wal import WriteAheadLog, encode_entry
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +77,8 @@ _SEARCH_THREADS = 4  # chromadb queries release the GIL; more than the cores gai
 _REPLAY_BATCH = 256  # log records upserted per chromadb call on start
 _MAX_SOURCE_KEY_CHARS = 64
 _START_SAMPLE = 256  # stored clips besides the replayed ones checked for reachability on start
+_MAX_GET_IDS = 1000  # ids one Get may name
+_OVERLAP_TOLERANCE_S = 0.001  # clip boundaries computed from frame times may differ by rounding
 
 
 def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
@@ -59,10 +101,24 @@ def validate_clip(clip: ClipRecord, limits: ClipLimits) -> None:
         raise InvalidArgument("clip.visual_embedding holds NaN or infinite values")
     if len(clip.text) > limits.max_text_chars:
         raise InvalidArgument(f"clip caption and on-screen text exceed {limits.max_text_chars} characters")
+    if len(clip.keyframes) > limits.max_keyframes:
+        raise InvalidArgument(f"the clip has {len(clip.keyframes)} keyframes; the limit is {limits.max_keyframes}")
+    for index, frame in enumerate(clip.keyframes):
+        if len(frame.jpeg) > limits.max_keyframe_bytes:
+            raise InvalidArgument(
+                f"keyframe {index} has {len(frame.jpeg)} bytes; the limit is {limits.max_keyframe_bytes} "
+                "(send a smaller or more compressed JPEG)"
+            )
+        if not frame.jpeg.startswith(JPEG_MAGIC):
+            raise InvalidArgument(f"keyframe {index} is not a JPEG (it must start with FF D8 FF)")
+        if not clip.start_s - 1.0 <= frame.t_s <= clip.end_s + 1.0:
+            raise InvalidArgument(
+                f"keyframe {index} is at {frame.t_s} s, outside its clip [{clip.start_s}, {clip.end_s}] s"
+            )
 
 
 class Memory:
-    """Owns the embedder, store, stream index and log. `await start()` before use, `await close()` after."""
+    """Owns the embedder, stores, stream index and log. `await start()` before use, `await close()` after."""
 
     def __init__(
         self,
@@ -72,25 +128,56 @@ class Memory:
         wal: WriteAheadLog,
         search_limits: SearchLimits,
         clip_limits: ClipLimits,
+        keyframe_dir: Path,
+        hierarchy: HierarchyLimits | None = None,
+        summarizer: Summarizer | None = None,
+        commit_batch: int = 512,
     ) -> None:
         self._embedder = embedder
         self._store = store
+        self._nodes = NodeStore(embedder.name, embedder.dim)
         self._streams = streams
         self._wal = wal
+        self._keyframes = KeyframeFiles(keyframe_dir)
         self._search_limits = search_limits
         self._clip_limits = clip_limits
-        self._searcher = HybridSearcher(store, search_limits)
+        self._hierarchy = hierarchy or HierarchyLimits()
+        self._frontier = Frontier()
+        self._tree_lock = threading.Lock()
+        self._searcher = HierarchySearcher(
+            TreeReader(store, self._nodes, self._frontier), search_limits, self._hierarchy.fanout, self._hierarchy.beam
+        )
         self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-embed")
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-write")
         # Searches read the store: their own pool, so close() can wait for them before closing it.
         self._search_threads = ThreadPoolExecutor(_SEARCH_THREADS, thread_name_prefix="memory-search")
+        self._embeds: Batcher[str, np.ndarray] = Batcher(self._embed_batch, self._embed_thread, commit_batch)
+        self._commits: Batcher[WalEntry, str] = Batcher(self._commit_batch, self._write_thread, commit_batch)
+        self.consolidator = Consolidator(
+            clips=store,
+            nodes=self._nodes,
+            streams=streams,
+            frontier=self._frontier,
+            keyframes=self._keyframes,
+            summarizer=summarizer or ExtractiveSummarizer(),
+            embed=self._embed_now,
+            limits=self._hierarchy,
+            tree_lock=self._tree_lock,
+        )
         self._unapplied: list[WalEntry] = []  # logged but not yet in the store (a store failure)
+        self._log_bytes: Counter[str] = Counter()  # per stream, bytes of its records written to the log
         self._is_ready = False
         self._is_closed = False
 
+    @property
+    def commit_batches(self) -> int:
+        """Log fsyncs that acknowledged writes so far (group commit shares one among a batch)."""
+        return self._commits.batches
+
     async def start(self) -> None:
-        """Opens the stores and replays the log records written after the last checkpoint."""
+        """Opens the stores, replays the log records written after the last checkpoint, starts consolidation."""
         await self._on_write_thread(self._recover)
+        self.consolidator.start()
         self._is_ready = True
 
     async def write(self, clip: ClipRecord) -> str:
@@ -102,13 +189,16 @@ class Memory:
             metrics.CLIPS_REJECTED.inc()
             raise
         with metrics.WRITE_SECONDS.time():
-            embedding = (await self._embed([clip.text]))[0]
-            await self._on_write_thread(self._write_durably, WalEntry(clip=clip, embedding=embedding))
+            try:
+                embedding = await self._embeds.submit(clip.text)
+                clip_id = await self._commits.submit(WalEntry(clip=clip, embedding=embedding))
+            except RuntimeError:  # close() shut the threads down meanwhile
+                raise Unavailable("memory is stopping; write again once it is back") from None
         metrics.CLIPS_WRITTEN.inc()
-        return clip.clip_id
+        return clip_id
 
-    async def search(self, query: SearchQuery) -> list[SearchHit]:
-        """The clips best matching `query`, best first."""
+    async def search(self, query: SearchQuery) -> SearchResult:
+        """The nodes best matching `query`, best first, and how many nodes the search read."""
         self._check_ready()
         try:
             validate_query(query, self._search_limits)
@@ -116,19 +206,98 @@ class Memory:
             metrics.SEARCHES_REJECTED.inc()
             raise
         with metrics.SEARCH_SECONDS.time():
-            embedding = (await self._embed([query.text]))[0]
-            try:
-                ranked = asyncio.get_running_loop().run_in_executor(
-                    self._search_threads, self._searcher.rank, query, embedding
-                )
-            except RuntimeError:  # close() began while the question was being embedded
-                raise Unavailable("memory is stopping; search again once it is back") from None
-            return await ranked
+            if query.vector:
+                vector = np.asarray(query.vector, dtype=np.float32)
+                vector, space = vector / float(np.linalg.norm(vector)), "visual"
+            else:
+                vector, space = (await self._embed([query.text]))[0], "text"
+            result = await self._on_search_thread(self._searcher.rank, query, vector, space)
+        metrics.SEARCH_NODES_READ.observe(result.nodes_read)
+        return result
 
     def list_streams(self) -> list[StreamSummary]:
         """Every stream with clips in memory, by stream id; answered from memory, no store scan."""
         self._check_ready()
         return self._streams.summaries()
+
+    async def expand(self, node_id_: str) -> list[Node]:
+        """The children of a node, in time order (none for a clip). NotFound for an unknown node."""
+        self._check_ready()
+        node = await self._on_search_thread(self._read_nodes, [validate_node_id(node_id_)])
+        if not node:
+            raise NotFound(f"memory holds no node {quote_prefix(node_id_)}; take ids from Search or Timeline")
+        if not node[0].child_ids:
+            return []
+        return await self._on_search_thread(self._read_nodes, list(node[0].child_ids))
+
+    async def timeline(self, query: TimelineQuery) -> tuple[list[Node], bool]:
+        """The stream's present nodes of one level over the range, in time order, and whether more remain."""
+        self._check_ready()
+        validate_stream_id(query.stream_id)
+        validate_level(query.level)
+        validate_time_range(query.start_s, query.end_s, query.start_wall_ms, query.end_wall_ms)
+        if not 1 <= query.limit <= MAX_TIMELINE_LIMIT:
+            raise InvalidArgument(f"limit must be between 1 and {MAX_TIMELINE_LIMIT} (0 means 100); got {query.limit}")
+        self._check_stream(query.stream_id)
+        ids = self._streams.ids_in_range(
+            query.stream_id,
+            query.level,
+            query.start_s,
+            query.end_s,
+            query.start_wall_ms,
+            query.end_wall_ms,
+            query.limit + 1,
+        )
+        nodes = await self._on_search_thread(self._read_nodes, ids[: query.limit])
+        return nodes, len(ids) > query.limit
+
+    async def get(self, node_ids: Sequence[str], keyframe_ids: Sequence[str]) -> tuple[list[Node], list[KeyframeData]]:
+        """Nodes and keyframes by id, in the order asked. NotFound names the first id memory does not hold."""
+        self._check_ready()
+        if not node_ids and not keyframe_ids:
+            raise InvalidArgument("name at least one node id or keyframe id")
+        if len(node_ids) + len(keyframe_ids) > _MAX_GET_IDS:
+            raise InvalidArgument(f"a Get may name at most {_MAX_GET_IDS} ids; got {len(node_ids) + len(keyframe_ids)}")
+        wanted = [validate_node_id(value) for value in node_ids]
+        nodes = await self._on_search_thread(self._read_nodes, wanted) if wanted else []
+        missing = [value for value in wanted if value not in {node.node_id for node in nodes}]
+        if missing:
+            raise NotFound(f"memory holds no node {quote_prefix(missing[0])} ({len(missing)} of the ids are unknown)")
+        frames = []
+        for value in keyframe_ids:
+            parsed = parse_keyframe_id(value)
+            jpeg = self._keyframes.read(value) if parsed else None
+            if parsed is None or jpeg is None:
+                raise NotFound(f"memory holds no keyframe {quote_prefix(value)}; take ids from a node's keyframe_ids")
+            clip = await self._on_search_thread(self._store.get_nodes, [parsed[0]], None, False)
+            stream_id = clip[0].stream_id if clip else parsed[0].split("@", 1)[0]
+            times = clip[0].keyframe_times if clip else ()
+            t_s = times[parsed[1]] if parsed[1] < len(times) else (clip[0].start_s if clip else 0.0)
+            frames.append(KeyframeData(keyframe_id=value, stream_id=stream_id, t_s=t_s, jpeg=jpeg))
+        return nodes, frames
+
+    async def stats(self, stream_ids: Sequence[str] = ()) -> MemoryStats:
+        """What memory holds per stream, by store, and what retention removed; unknown streams are NotFound."""
+        self._check_ready()
+        for stream_id in stream_ids:
+            validate_stream_id(stream_id)
+            self._check_stream(stream_id)
+        chosen = list(dict.fromkeys(stream_ids)) or self._streams.stream_ids()
+        streams = tuple(self._stream_stats(stream_id) for stream_id in chosen)
+        disk = await asyncio.to_thread(_disk_bytes, self._wal.directory.parent)
+        return MemoryStats(streams=streams, disk_bytes=disk)
+
+    async def delete_stream(self, stream_id: str) -> DeletedStream:
+        """Removes every clip, node, keyframe and log record of the stream, crash-safely (a logged deletion)."""
+        self._check_ready()
+        validate_stream_id(stream_id)
+        self._check_stream(stream_id)
+        return await self._on_write_thread(self._delete_stream, stream_id)
+
+    async def wait_consolidated(self, timeout_s: float) -> bool:
+        """Waits until consolidation has built every node that is due (tests, benchmarks)."""
+        self.consolidator.wake()
+        return await asyncio.to_thread(self.consolidator.wait_idle, timeout_s)
 
     async def close(self) -> None:
         """Checkpoints the log and closes the stores; waits for the searches and the write in progress."""
@@ -136,6 +305,7 @@ class Memory:
             return
         self._is_ready = False
         self._is_closed = True
+        await asyncio.to_thread(self.consolidator.stop)
         await asyncio.to_thread(self._search_threads.shutdown, wait=True)
         await self._on_write_thread(self._close_stores)
         self._write_thread.shutdown(wait=True)
@@ -147,6 +317,10 @@ class Memory:
         if not self._is_ready:
             raise Unavailable("the memory service is still starting (replaying its log); wait for health SERVING")
 
+    def _check_stream(self, stream_id: str) -> None:
+        if self._streams.totals(stream_id) is None:
+            raise NotFound(f"memory holds no stream {stream_id!r}; ListStreams shows the streams it holds")
+
     async def _embed(self, texts: list[str]) -> np.ndarray:
         def embed() -> np.ndarray:
             with metrics.EMBED_SECONDS.time():
@@ -154,22 +328,41 @@ class Memory:
 
         return await asyncio.get_running_loop().run_in_executor(self._embed_thread, embed)
 
+    def _embed_batch(self, texts: list[str]) -> list[np.ndarray]:
+        with metrics.EMBED_SECONDS.time():
+            return list(self._embedder.embed(texts))  # (N, D) rows
+
+    def _embed_now(self, texts: list[str]) -> np.ndarray:
+        """For the consolidation thread: embeds on the embed thread (tokenizers are not thread-safe)."""
+        return self._embed_thread.submit(self._embedder.embed, texts).result()
+
     async def _on_write_thread(self, function: Callable[..., T], *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._write_thread, function, *args)
 
+    async def _on_search_thread(self, function: Callable[..., T], *args: object) -> T:
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._search_threads, function, *args)
+        except RuntimeError:  # close() began meanwhile
+            raise Unavailable("memory is stopping; ask again once it is back") from None
+        return await future
+
     def _recover(self) -> None:
         self._store.open()
+        self._nodes.open(self._store.connection.client)
         self._streams.open()
-        entries = [entry for entry in self._wal.open() if self._is_replayable(entry)]
+        entries, deleted = self._replayable(self._wal.open())
+        for stream_id in deleted:
+            self._delete_everything(stream_id)
         # After a crash most logged records are in the store already (chromadb keeps its own log):
         # only the others are written, and every one must then be found before the service says SERVING.
         missing = self._store.unapplied(entries)
         for start in range(0, len(missing), _REPLAY_BATCH):
             self._store.upsert(missing[start : start + _REPLAY_BATCH])
-        self._streams.record([entry.clip for entry in entries])
+        self._apply_beside_store(entries)
         self._check_searchable(entries)
         self._wal.mark_applied()
         self._wal.checkpoint()
+        self._load_frontier()
         metrics.WAL_REPLAYED_CLIPS.inc(len(missing))
         self._update_gauges()
         logger.info(
@@ -178,6 +371,43 @@ class Memory:
             len(missing),
             self._store.count(),
         )
+
+    def _replayable(self, records: list[WalRecord]) -> tuple[list[WalEntry], list[str]]:
+        """The logged clips to re-apply, and the streams whose logged deletion must be finished (a clip of
+        such a stream logged before its deletion is dropped; one logged after it is a new clip)."""
+        entries: list[WalEntry] = []
+        deleted: list[str] = []
+        for record in records:
+            if isinstance(record, WalDelete):
+                entries = [entry for entry in entries if entry.clip.stream_id != record.stream_id]
+                deleted.append(record.stream_id)
+            elif self._is_replayable(record):
+                entries.append(record)
+                self._log_bytes[record.clip.stream_id] += len(encode_entry(record))
+        return entries, deleted
+
+    def _load_frontier(self) -> None:
+        """Reads every stream's frontier (the nodes without a parent, the short-term window included)."""
+        fanout = self._hierarchy.fanout
+        for stream_id in self._streams.stream_ids():
+            totals = self._streams.totals(stream_id)
+            assert totals is not None
+            for level in range(0, len(totals.nodes) + 1):
+                first = totals.node_count(level + 1) * fanout
+                ids = self._streams.node_ids_in(stream_id, level, first, totals.node_count(level), present_only=True)
+                nodes = self._store.get_nodes(ids) if level == 0 else self._nodes.get(level, ids)
+                visual = self._nodes.visual_vectors(level, [node.node_id for node in nodes])
+                seqs = dict(zip(ids, range(first, first + len(ids)), strict=False))
+                if level == 0:
+                    seqs = {clip_id: seq for seq, clip_id in self._clip_seqs(stream_id, first, totals.clips)}
+                self._frontier.add(
+                    replace(node, seq=seqs.get(node.node_id, node.seq), visual_vector=visual.get(node.node_id))
+                    for node in nodes
+                )
+
+    def _clip_seqs(self, stream_id: str, first: int, end: int) -> list[tuple[int, str]]:
+        ids = self._streams.clip_ids(stream_id, first, end)
+        return [(first + index, clip_id) for index, clip_id in enumerate(ids)]
 
     def _check_searchable(self, entries: list[WalEntry]) -> None:
         """Every clip of the replayed log, and a sample of the others, must come back from a search by its
@@ -217,18 +447,202 @@ class Memory:
             return False
         return True
 
-    def _write_durably(self, entry: WalEntry) -> None:
-        # On this one write thread: no other write can claim the stream name meanwhile.
-        self._streams.check_source(entry.clip, [pending.clip for pending in self._unapplied])
-        with metrics.WAL_APPEND_SECONDS.time():
-            self._wal.append(entry)
-        self._unapplied.append(entry)
+    def _commit_batch(self, entries: list[WalEntry]) -> list[str | BaseException]:
+        """On the write thread: checks each entry against the streams (and the entries before it), logs the
+        accepted ones with one fsync, stores them, and returns each entry's clip id or its error."""
+        results: list[str | BaseException] = [InvalidArgument("not written")] * len(entries)
+        accepted: list[tuple[int, WalEntry]] = []
+        batch = _BatchView()
+        for index, entry in enumerate(entries):
+            try:
+                entry = self._placed(entry, batch)
+            except LongwatchError as exc:
+                results[index] = exc
+                continue
+            batch.add(entry.clip)
+            accepted.append((index, entry))
+        if not accepted:
+            return results
+        metrics.COMMIT_BATCH_RECORDS.observe(len(accepted))
+        try:
+            with metrics.WAL_APPEND_SECONDS.time():
+                sizes = self._wal.append_many([entry for _, entry in accepted])
+        except LongwatchError as exc:
+            for index, _ in accepted:
+                results[index] = exc
+            return results
+        for (_, entry), size in zip(accepted, sizes, strict=True):
+            self._log_bytes[entry.clip.stream_id] += size
+        self._unapplied.extend(entry for _, entry in accepted)
         # Earlier entries whose store write failed are retried first; the log keeps them until then.
         self._store.upsert(self._unapplied)
-        self._streams.record([pending.clip for pending in self._unapplied])
+        self._apply_beside_store(self._unapplied)
         self._unapplied.clear()
         self._wal.mark_applied()
         self._update_gauges()
+        self.consolidator.wake()
+        for index, entry in accepted:
+            results[index] = entry.clip.clip_id
+        return results
+
+    def _placed(self, entry: WalEntry, batch: _BatchView) -> WalEntry:
+        """The entry as it will be stored: its file claim checked, a live clip's times continued from its
+        stream's timeline, and its place in time order checked. Raises what the client must change."""
+        clip = entry.clip
+        self._streams.check_source(clip, [pending.clip for pending in self._unapplied] + batch.clips)
+        totals = self._streams.totals(clip.stream_id)
+        last_start = batch.last_start.get(clip.stream_id, totals.last_start_s if totals and totals.clips else None)
+        last_end = batch.last_end.get(clip.stream_id, totals.last_s if totals and totals.clips else None)
+        if clip.start_wall_ms and not clip.source_key:
+            clip = self._on_timeline(clip, batch, last_end)
+        if self._streams.has_clip(clip.clip_id) or clip.clip_id in batch.ids:
+            # A clip written again (a resend, a file ingested again) keeps its place.
+            return entry if clip is entry.clip else WalEntry(clip=clip, embedding=entry.embedding)
+        if last_start is not None and clip.start_s < last_start - _OVERLAP_TOLERANCE_S:
+            raise FailedPrecondition(
+                f"a clip of stream {clip.stream_id!r} starts at {clip.start_s:.3f} s, before the latest clip of the "
+                f"stream ({last_start:.3f} s); write a stream's clips in time order (a file ingested again keeps its "
+                "clip times and is accepted)"
+            )
+        if last_end is not None and clip.start_s < last_end - _OVERLAP_TOLERANCE_S:
+            if not clip.start_wall_ms:
+                raise FailedPrecondition(
+                    f"a clip of stream {clip.stream_id!r} starts at {clip.start_s:.3f} s, inside the stream's latest "
+                    f"clip (which ends at {last_end:.3f} s); clips of a stream must not overlap"
+                )
+            # A live clock's jitter: the clip starts where the last one ended.
+            clip = replace(clip, start_s=last_end, end_s=max(clip.end_s, last_end))
+        return entry if clip is entry.clip else WalEntry(clip=clip, embedding=entry.embedding)
+
+    def _on_timeline(self, clip: ClipRecord, batch: _BatchView, last_end: float | None) -> ClipRecord:
+        """A live clip with stream times counted from its stream's first clip (the wall anchor)."""
+        anchor = batch.anchors.get(clip.stream_id) or self._streams.wall_anchor(clip.stream_id)
+        if anchor is None:
+            # A new stream starts at its own stream time; one held from before anchors existed continues.
+            start_s = max(clip.start_s, last_end or 0.0)
+            anchor = clip.start_wall_ms - round(start_s * 1000)
+            batch.anchors[clip.stream_id] = anchor
+        start_s = max(0.0, (clip.start_wall_ms - anchor) / 1000)
+        return replace(clip, start_s=start_s, end_s=start_s + max(0.0, clip.end_s - clip.start_s))
+
+    def _apply_beside_store(self, entries: Sequence[WalEntry]) -> None:
+        """Everything of a write besides the clip store: visual vectors, keyframe files, the stream index,
+        wall anchors and the short-term window."""
+        latest = latest_entries(entries)
+        if not latest:
+            return
+        sizes = []
+        nodes = []
+        for entry in latest:
+            clip = entry.clip
+            keyframe_bytes = self._keyframes.write(clip)
+            metadata = clip_metadata(clip)
+            vector_bytes, metadata_bytes = record_bytes(entry.embedding, match_form(clip.text), metadata)
+            sizes.append(ClipSize(vector_bytes + 4 * len(clip.visual_embedding), metadata_bytes, keyframe_bytes))
+            nodes.append(clip_node(clip.clip_id, metadata, match_form(clip.text), entry.embedding, -1))
+        self._streams.record([entry.clip for entry in latest], sizes)
+        for entry in latest:
+            clip = entry.clip
+            if clip.start_wall_ms and not clip.source_key and self._streams.wall_anchor(clip.stream_id) is None:
+                self._streams.set_wall_anchor(clip.stream_id, clip.start_wall_ms - round(clip.start_s * 1000))
+        placed = []
+        for entry, node in zip(latest, nodes, strict=True):
+            stream_seq = self._streams.clip_seq(node.node_id)
+            visual = np.asarray(entry.clip.visual_embedding, dtype=np.float32) if entry.clip.visual_embedding else None
+            placed.append(replace(node, seq=stream_seq[1] if stream_seq else -1, visual_vector=visual))
+        self._nodes.put_visual(placed)
+        fanout = self._hierarchy.fanout
+        window = []
+        for node in placed:
+            totals = self._streams.totals(node.stream_id)
+            if totals is not None and node.seq >= totals.node_count(1) * fanout:
+                window.append(node)
+        self._frontier.add(window)
+
+    def _delete_stream(self, stream_id: str) -> DeletedStream:
+        self._wal.append(WalDelete(stream_id))
+        self._unapplied = [entry for entry in self._unapplied if entry.clip.stream_id != stream_id]
+        deleted = self._delete_everything(stream_id)
+        # A new segment, then a checkpoint: every older segment, this stream's records with them, is deleted.
+        self._wal.roll()
+        self._wal.mark_applied()
+        self._wal.checkpoint()
+        self._log_bytes.pop(stream_id, None)
+        self._update_gauges()
+        logger.info(
+            "deleted stream %s: %d clips, %d nodes, %d keyframes",
+            stream_id,
+            deleted.clips_deleted,
+            deleted.nodes_deleted,
+            deleted.keyframes_deleted,
+        )
+        return deleted
+
+    def _delete_everything(self, stream_id: str) -> DeletedStream:
+        with self._tree_lock:
+            self._store.delete_stream(stream_id)
+            self._nodes.delete_stream(stream_id)
+            self._keyframes.delete_stream(stream_id)
+            clips, nodes, keyframes = self._streams.delete_stream(stream_id)
+            self._frontier.drop_stream(stream_id)
+        return DeletedStream(clips_deleted=clips, nodes_deleted=nodes, keyframes_deleted=keyframes)
+
+    def _read_nodes(self, ids: Sequence[str]) -> list[Node]:
+        """Nodes by id (clips and nodes of any level mixed), in the order of `ids`; unknown ids left out."""
+        by_level: dict[int, list[str]] = {}
+        for value in ids:
+            parsed = parse_node_id(value)
+            by_level.setdefault(parsed[1] if parsed else 0, []).append(value)
+        found: dict[str, TreeNode] = {}
+        for level, members in by_level.items():
+            nodes = (
+                self._store.get_nodes(members, None, False) if level == 0 else self._nodes.get(level, members, False)
+            )
+            found.update((node.node_id, node) for node in nodes)
+        return [self._node(found[value]) for value in ids if value in found]
+
+    def _node(self, node: TreeNode) -> Node:
+        seq = node.seq
+        if node.level == 0:
+            placed = self._streams.clip_seq(node.node_id)
+            seq = placed[1] if placed else -1
+        totals = self._streams.totals(node.stream_id)
+        parent_seq = seq // self._hierarchy.fanout
+        has_parent = seq >= 0 and totals is not None and totals.node_count(node.level + 1) > parent_seq
+        return Node(
+            node_id=node.node_id,
+            stream_id=node.stream_id,
+            level=node.level,
+            start_s=node.start_s,
+            end_s=node.end_s,
+            text=node.text,
+            start_wall_ms=node.start_wall_ms,
+            end_wall_ms=node.end_wall_ms,
+            child_ids=node.child_ids,
+            keyframe_ids=node.keyframe_ids,
+            parent_id=node_id(node.stream_id, node.level + 1, parent_seq) if has_parent else "",
+        )
+
+    def _stream_stats(self, stream_id: str) -> StreamStats:
+        totals = self._streams.totals(stream_id)
+        if totals is None:
+            return StreamStats(stream_id=stream_id)
+        return StreamStats(
+            stream_id=stream_id,
+            clips=totals.clips - totals.clip_texts_removed,
+            nodes_per_level=tuple(totals.nodes_present),
+            keyframes=totals.keyframes,
+            vector_bytes=totals.vector_bytes,
+            metadata_bytes=totals.metadata_bytes,
+            keyframe_bytes=totals.keyframe_bytes,
+            log_bytes=self._log_bytes.get(stream_id, 0),
+            keyframes_removed=totals.keyframes_removed,
+            clip_texts_removed=totals.clip_texts_removed,
+            summaries_removed=totals.summaries_removed,
+            first_s=totals.first_s,
+            last_s=totals.last_s,
+            window_clips=self._frontier.window_size(stream_id),
+        )
 
     def _update_gauges(self) -> None:
         summaries = self._streams.summaries()
@@ -239,3 +653,26 @@ class Memory:
         self._wal.close()  # checkpoints what is applied: a clean restart replays nothing else
         self._store.close()
         self._streams.close()
+
+
+class _BatchView:
+    """The clips accepted so far in one commit batch, as the checks of the next ones must see them."""
+
+    def __init__(self) -> None:
+        self.clips: list[ClipRecord] = []
+        self.ids: set[str] = set()
+        self.last_start: dict[str, float] = {}
+        self.last_end: dict[str, float] = {}
+        self.anchors: dict[str, int] = {}
+
+    def add(self, clip: ClipRecord) -> None:
+        self.clips.append(clip)
+        if clip.clip_id in self.ids:
+            return
+        self.ids.add(clip.clip_id)
+        self.last_start[clip.stream_id] = max(clip.start_s, self.last_start.get(clip.stream_id, clip.start_s))
+        self.last_end[clip.stream_id] = max(clip.end_s, self.last_end.get(clip.stream_id, clip.end_s))
+
+
+def _disk_bytes(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())

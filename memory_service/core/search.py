@@ -1,31 +1,51 @@
-"""Hybrid search: nearest clips by cosine similarity, plus clips holding the query's names and numbers.
+"""Search: a walk down the hierarchy from each stream's frontier, plus clips holding the query's names.
+
+The walk starts from the frontier (the nodes without a parent yet, in RAM: fewer than F per
+level, the short-term window included), scores them, and repeatedly expands the best node not
+yet expanded, reading its children from the store, until it has read its node budget: the beam
+times F times the number of levels walked. So a search over 24 hours reads a few hundred nodes,
+not 21,600 clips, and one over a short history reads every node (as exact as a flat scan).
+Scores are cosine similarity, exact (numpy over the vectors read), plus a bonus per exact term.
 
 A plate number or an on-screen code is what embeddings blur most ("KX-4721" and "KX-4712"
 embed almost alike), so the exact terms of a query (tokens with digits, upper-case words,
-quoted phrases) are looked up by chromadb's `$contains` on the clips' match-form text.
-Candidates from both lookups are rescored: cosine similarity + a bonus per matched term.
-Every lookup is a bounded chromadb query; nothing here walks all clips.
+quoted phrases) raise the score of the nodes whose text holds them, which steers the walk to
+the summaries that kept them, and are also looked up among the clips by chromadb's `$contains`
+on their match-form text (a full-text index lookup, bounded by the candidate count).
 
-Candidates stay diverse (issue 12.8): when the nearest-neighbour lookup comes back full, one more
-lookup excludes the streams it returned and one more excludes its most repeated text, so that a
-flood of identical clips in one stream cannot fill the candidates; and hits past the
-`SearchLimits.max_same_text`-th of one stream's text come after all the others.
+Repeats stay in their place (issue 12.8): a node whose stream and text were already expanded
+`SearchLimits.max_same_text` times waits until nothing else is left, so a static scene's hundred
+identical segments cannot spend the budget; hits past the third of one stream's text come after
+all the others.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 import string
 from collections import Counter
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any, Literal
 
 import numpy as np
 
 from longwatch.errors import InvalidArgument
-from longwatch.types import SearchHit
-from longwatch.validation import validate_stream_ids, validate_stream_time_s
-from memory_service.core.store import ClipStore, match_words, text_key
-from memory_service.core.types import MAX_K, SearchLimits, SearchQuery, StoredClip
+from longwatch.types import SearchHit, SearchResult
+from longwatch.validation import (
+    validate_level,
+    validate_stream_ids,
+    validate_stream_time_s,
+    validate_wall_ms,
+)
+from memory_service.core.hierarchy import Frontier, TreeNode
+from memory_service.core.nodes import NodeStore
+from memory_service.core.store import ClipStore, match_words
+from memory_service.core.types import MAX_K, SearchLimits, SearchQuery
+
+Space = Literal["text", "visual"]
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
 _TOKEN_EDGE = string.punctuation + "\u201c\u201d\u2018\u2019"
@@ -54,26 +74,47 @@ def exact_terms(text: str, max_terms: int) -> list[str]:
 
 def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
     """Raises InvalidArgument, saying what to change, for a query the service will not run."""
-    if not query.text.strip():
-        raise InvalidArgument("search text is empty; pass the words to look for")
+    if query.vector:
+        if query.text.strip():
+            raise InvalidArgument("pass either search text or a vector, not both")
+        if len(query.vector) > limits.max_vector_dims:
+            raise InvalidArgument(f"the vector has {len(query.vector)} values; the limit is {limits.max_vector_dims}")
+        values = np.asarray(query.vector, dtype=np.float64)
+        if not np.isfinite(values).all() or not np.any(values):
+            raise InvalidArgument("the vector must be finite and not all zero")
+    elif not query.text.strip():
+        raise InvalidArgument("search text is empty; pass the words to look for (or a vector)")
     if len(query.text) > limits.max_query_chars:
         raise InvalidArgument(f"search text has {len(query.text)} characters; the limit is {limits.max_query_chars}")
     if not 1 <= query.k <= MAX_K:
         raise InvalidArgument(f"k must be between 1 and {MAX_K} (0 means 10); got {query.k}")
+    validate_level(query.level)
     if len(query.stream_ids) > limits.max_streams:
         raise InvalidArgument(f"a search may name at most {limits.max_streams} streams; got {len(query.stream_ids)}")
     validate_stream_ids(query.stream_ids)
-    validate_stream_time_s(query.start_s, "start_s")
-    validate_stream_time_s(query.end_s, "end_s")
-    if query.end_s > 0 and query.start_s > query.end_s:
+    validate_time_range(query.start_s, query.end_s, query.start_wall_ms, query.end_wall_ms)
+
+
+def validate_time_range(start_s: float, end_s: float, start_wall_ms: int, end_wall_ms: int) -> None:
+    """Raises InvalidArgument for a stream-time or wall-clock range that is malformed (0 = open end)."""
+    validate_stream_time_s(start_s, "start_s")
+    validate_stream_time_s(end_s, "end_s")
+    if end_s > 0 and start_s > end_s:
         raise InvalidArgument(
-            f"start_s ({query.start_s}) is after end_s ({query.end_s}); swap them, or pass end_s = 0 for no upper bound"
+            f"start_s ({start_s}) is after end_s ({end_s}); swap them, or pass end_s = 0 for no upper bound"
+        )
+    validate_wall_ms(start_wall_ms, "start_wall_ms")
+    validate_wall_ms(end_wall_ms, "end_wall_ms")
+    if end_wall_ms and start_wall_ms > end_wall_ms:
+        raise InvalidArgument(
+            f"start_wall_ms ({start_wall_ms}) is after end_wall_ms ({end_wall_ms}); swap them, or pass 0 for no bound"
         )
 
 
 def where_clause(query: SearchQuery) -> dict[str, Any] | None:
     """chromadb metadata filter: the streams, and clips overlapping [start_s, end_s] (end_s = 0: open).
-    A clip spans [its start_s, its end_s): one that ends at start_s is the clip before the range."""
+    A clip spans [its start_s, its end_s): one that ends at start_s is the clip before the range.
+    A wall-clock range keeps clips with wall time only; `TreeNode.overlaps` checks the range itself."""
     conditions: list[dict[str, Any]] = []
     if query.stream_ids:
         conditions.append({"stream_id": {"$in": sorted(set(query.stream_ids))}})
@@ -81,80 +122,187 @@ def where_clause(query: SearchQuery) -> dict[str, Any] | None:
         conditions.append({"end_s": {"$gt": query.start_s}})
     if query.end_s > 0:
         conditions.append({"start_s": {"$lte": query.end_s}})
+    if query.start_wall_ms or query.end_wall_ms:
+        conditions.append({"start_wall_ms": {"$gt": 0}})
+    if query.end_wall_ms:
+        conditions.append({"start_wall_ms": {"$lte": query.end_wall_ms}})
     if not conditions:
         return None
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
-def _and(first: dict[str, Any] | None, second: dict[str, Any]) -> dict[str, Any]:
-    return second if first is None else {"$and": [first, second]}
-
-
-def _few_of_each_text(scored: list[tuple[float, StoredClip]], most: int) -> list[tuple[float, StoredClip]]:
-    """`scored` (best first) with the clips past the `most`-th of one (stream, text) moved after the
+def _few_of_each_text(scored: list[tuple[float, TreeNode]], most: int) -> list[tuple[float, TreeNode]]:
+    """`scored` (best first) with the nodes past the `most`-th of one (stream, text) moved after the
     others, in their order: repeats fill the hits only where nothing else would."""
     seen: Counter[tuple[str, str]] = Counter()
     first, repeats = [], []
-    for score, clip in scored:
-        key = (clip.stream_id, clip.match_text)
+    for score, node in scored:
+        key = (node.stream_id, node.match_text)
         seen[key] += 1
-        (first if seen[key] <= most else repeats).append((score, clip))
+        (first if seen[key] <= most else repeats).append((score, node))
     return first + repeats
 
 
-class HybridSearcher:
-    """Ranks stored clips for a validated query whose text is already embedded."""
+class TreeReader:
+    """What a search reads: the frontier from RAM, and nodes' children from the stores."""
 
-    def __init__(self, store: ClipStore, limits: SearchLimits) -> None:
-        self._store = store
+    def __init__(self, clips: ClipStore, nodes: NodeStore, frontier: Frontier) -> None:
+        self.clips = clips
+        self.nodes = nodes
+        self.frontier = frontier
+
+    def children(self, parents: Sequence[TreeNode], space: Space) -> dict[str, list[TreeNode]]:
+        """Each parent's stored children (in time order), read with one store call per level."""
+        by_level: dict[int, list[TreeNode]] = {}
+        for parent in parents:
+            by_level.setdefault(parent.level - 1, []).append(parent)
+        read: dict[str, TreeNode] = {}
+        for level, members in by_level.items():
+            ids = [child_id for parent in members for child_id in parent.child_ids]
+            found = self.clips.get_nodes(ids) if level == 0 else self.nodes.get(level, ids)
+            if space == "visual":
+                vectors = self.nodes.visual_vectors(level, [node.node_id for node in found])
+                found = [replace(node, visual_vector=vectors.get(node.node_id)) for node in found]
+            read.update((node.node_id, node) for node in found)
+        return {
+            parent.node_id: [read[child_id] for child_id in parent.child_ids if child_id in read] for parent in parents
+        }
+
+
+class HierarchySearcher:
+    """Ranks nodes for a validated query whose text (or visual vector) is given as a unit vector."""
+
+    def __init__(self, tree: TreeReader, limits: SearchLimits, fanout: int, beam: int) -> None:
+        self._tree = tree
         self._limits = limits
+        self._fanout = fanout
+        self._beam = beam
 
-    def rank(self, query: SearchQuery, embedding: np.ndarray) -> list[SearchHit]:
-        """The top `query.k` hits, best first. `embedding` is the (D,) unit vector of `query.text`."""
-        where = where_clause(query)
-        n_results = max(query.k, self._limits.candidates)
-        terms = exact_terms(query.text, self._limits.max_exact_terms)
-        nearest = self._store.query(embedding, n_results, where)
-        found = {clip.clip_id: clip for clip in nearest}
-        for clip in self._beside(nearest, query, embedding, n_results):
-            found.setdefault(clip.clip_id, clip)
-        for term in terms:
-            for clip in self._store.query(embedding, n_results, where, contains=f" {term} "):
-                found.setdefault(clip.clip_id, clip)
-        scored = sorted(
-            ((self._score(clip, terms), clip) for clip in found.values()),
-            key=lambda pair: (-pair[0], pair[1].stream_id, pair[1].start_s),
-        )
-        return [
-            SearchHit(
-                clip_id=clip.clip_id,
-                stream_id=clip.stream_id,
-                start_s=clip.start_s,
-                end_s=clip.end_s,
-                text=clip.text,
-                score=score,
-            )
-            for score, clip in _few_of_each_text(scored, self._limits.max_same_text)[: query.k]
+    def rank(self, query: SearchQuery, vector: np.ndarray, space: Space = "text") -> SearchResult:
+        """The top `query.k` nodes of `query.level`, best first, and how many nodes were read."""
+        terms = exact_terms(query.text, self._limits.max_exact_terms) if space == "text" else []
+        walk = _Walk(query, vector, space, terms, self._limits)
+        start = [
+            node
+            for node in self._tree.frontier.nodes(query.stream_ids)
+            if node.level >= query.level and walk.in_range(node)
         ]
+        walk.consider(start)
+        top = max((node.level for node in start), default=query.level)
+        budget = self._beam * self._fanout * (top - query.level + 2) + len(start)
+        while walk.read < budget:
+            batch = walk.next_to_expand(self._beam)
+            if not batch:
+                break
+            children = self._tree.children(batch, space)
+            for parent in batch:
+                found = children[parent.node_id]
+                if len(found) < len(parent.child_ids):
+                    walk.stand_in(parent)  # retention removed some children: the summary answers for them
+                walk.consider(node for node in found if walk.in_range(node))
+        if terms and query.level == 0:
+            self._look_up_terms(walk, query, vector, terms)
+        hits = _few_of_each_text(walk.ranked(), self._limits.max_same_text)[: query.k]
+        return SearchResult(hits=tuple(_hit(node, score) for score, node in hits), nodes_read=walk.read)
 
-    def _beside(
-        self, nearest: list[StoredClip], query: SearchQuery, embedding: np.ndarray, n_results: int
-    ) -> list[StoredClip]:
-        """Candidates a full `nearest` may have crowded out: from other streams, and with other texts."""
-        if len(nearest) < n_results:
-            return []  # the lookup returned everything that passes the filter
-        more: list[StoredClip] = []
-        streams = sorted({clip.stream_id for clip in nearest})
-        if len(query.stream_ids) != 1:
-            others = {"stream_id": {"$nin": streams}}
-            more += self._store.query(embedding, n_results, _and(where_clause(query), others))
-        texts = Counter(clip.match_text for clip in nearest)
-        repeated, _ = texts.most_common(1)[0]
-        if len(texts) < n_results:
-            other_texts = {"text_key": {"$ne": text_key(repeated)}}
-            more += self._store.query(embedding, n_results, _and(where_clause(query), other_texts))
-        return more
+    def _look_up_terms(self, walk: _Walk, query: SearchQuery, vector: np.ndarray, terms: list[str]) -> None:
+        """Clips whose text holds an exact term, wherever they are: a full-text lookup per term."""
+        n_results = max(query.k, self._limits.candidates)
+        ids: list[str] = []
+        for term in terms:
+            for clip in self._tree.clips.query(vector, n_results, where_clause(query), contains=f" {term} "):
+                if not walk.has(clip.clip_id) and clip.clip_id not in ids:
+                    ids.append(clip.clip_id)
+        walk.consider(node for node in self._tree.clips.get_nodes(ids) if walk.in_range(node))
 
-    def _score(self, clip: StoredClip, terms: list[str]) -> float:
-        matched = sum(f" {term} " in clip.match_text for term in terms)
-        return clip.similarity + self._limits.exact_term_bonus * matched
+
+class _Walk:
+    """The state of one search: scores of the nodes read, nodes left to expand, the results."""
+
+    def __init__(
+        self, query: SearchQuery, vector: np.ndarray, space: Space, terms: list[str], limits: SearchLimits
+    ) -> None:
+        self._query = query
+        self._vector = np.asarray(vector, dtype=np.float32)
+        self._space = space
+        self._terms = terms
+        self._limits = limits
+        self._heap: list[tuple[float, int, TreeNode]] = []
+        self._deferred: list[tuple[float, int, TreeNode]] = []
+        self._expanded: Counter[tuple[str, str]] = Counter()
+        self._results: dict[str, tuple[float, TreeNode]] = {}
+        self._seen: set[str] = set()
+        self._order = itertools.count()
+        self.read = 0
+
+    def in_range(self, node: TreeNode) -> bool:
+        query = self._query
+        return node.overlaps(query.start_s, query.end_s, query.start_wall_ms, query.end_wall_ms)
+
+    def has(self, node_id: str) -> bool:
+        return node_id in self._seen
+
+    def consider(self, nodes: Iterable[TreeNode]) -> None:
+        for node in nodes:
+            if node.node_id in self._seen:
+                continue
+            score = self._score(node)
+            if score is None:
+                continue
+            self._seen.add(node.node_id)
+            self.read += 1
+            if node.level == self._query.level:
+                self._results[node.node_id] = (score, node)
+            else:
+                heapq.heappush(self._heap, (-score, next(self._order), node))
+
+    def stand_in(self, parent: TreeNode) -> None:
+        score = self._score(parent)
+        if score is not None:
+            self._results.setdefault(parent.node_id, (score, parent))
+
+    def next_to_expand(self, most: int) -> list[TreeNode]:
+        """Up to `most` best nodes not yet expanded; a text already expanded often waits for the rest."""
+        batch: list[TreeNode] = []
+        while len(batch) < most:
+            if not self._heap:
+                if batch or not self._deferred:
+                    break
+                self._heap, self._deferred = self._deferred, []
+                heapq.heapify(self._heap)
+                self._expanded.clear()
+            entry = heapq.heappop(self._heap)
+            node = entry[2]
+            key = (node.stream_id, node.match_text)
+            if self._expanded[key] >= self._limits.max_same_text:
+                self._deferred.append(entry)
+                continue
+            self._expanded[key] += 1
+            batch.append(node)
+        return batch
+
+    def ranked(self) -> list[tuple[float, TreeNode]]:
+        return sorted(self._results.values(), key=lambda pair: (-pair[0], pair[1].stream_id, pair[1].start_s))
+
+    def _score(self, node: TreeNode) -> float | None:
+        vector = node.text_vector if self._space == "text" else node.visual_vector
+        if vector is None or vector.shape != self._vector.shape:
+            return None
+        similarity = float(vector @ self._vector)
+        matched = sum(f" {term} " in node.match_text for term in self._terms)
+        return similarity + self._limits.exact_term_bonus * matched
+
+
+def _hit(node: TreeNode, score: float) -> SearchHit:
+    return SearchHit(
+        clip_id=node.node_id,
+        stream_id=node.stream_id,
+        start_s=node.start_s,
+        end_s=node.end_s,
+        text=node.text,
+        score=score,
+        level=node.level,
+        start_wall_ms=node.start_wall_ms,
+        end_wall_ms=node.end_wall_ms,
+        keyframe_ids=node.keyframe_ids,
+    )

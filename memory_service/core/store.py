@@ -1,4 +1,4 @@
-"""The clip store: level 0 of the memory in an embedded chromadb, owned by this process alone.
+"""The clip store: level 0 of the memory (clips' text embeddings) in chromadb.
 
 Embeddings are always passed in (never chromadb's default embedding function, which
 downloads a model). Times are stored as numbers so range filters work. The document is
@@ -9,7 +9,6 @@ whatever their case or punctuation; the text users see is rebuilt from the metad
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import random
@@ -22,6 +21,8 @@ import numpy as np
 
 from longwatch.errors import FailedPrecondition
 from longwatch.types import ClipRecord
+from memory_service.core.chroma import ChromaConnection
+from memory_service.core.hierarchy import TreeNode, keyframe_ids
 from memory_service.core.types import StoredClip, WalEntry
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def text_key(document: str) -> str:
     return hashlib.blake2b(document.encode(), digest_size=8).hexdigest()
 
 
-def _metadata(clip: ClipRecord) -> dict[str, Any]:
+def clip_metadata(clip: ClipRecord) -> dict[str, Any]:
     return {
         "stream_id": clip.stream_id,
         "text_key": text_key(match_form(clip.text)),
@@ -59,6 +60,8 @@ def _metadata(clip: ClipRecord) -> dict[str, Any]:
         "ocr": "\n".join(clip.ocr_lines),
         "frame_count": int(clip.frame_count),
         "start_wall_ms": int(clip.start_wall_ms),
+        "keyframes": len(clip.keyframes),
+        "keyframe_t": " ".join(f"{frame.t_s:.3f}" for frame in clip.keyframes),
     }
 
 
@@ -74,7 +77,7 @@ def _is_stored_as(entry: WalEntry, stored: tuple[Any, Any, Any] | None) -> bool:
     vector, document, metadata = stored
     return (
         document == match_form(entry.clip.text)
-        and dict(metadata or {}) == _metadata(entry.clip)
+        and dict(metadata or {}) == clip_metadata(entry.clip)
         and np.allclose(np.asarray(vector, dtype=np.float32), entry.embedding, atol=1e-6)
     )
 
@@ -88,6 +91,31 @@ def _stored(clip_id: str, metadata: Mapping[str, Any], document: str | None, sim
         text=_display_text(metadata),
         match_text=document or "",
         similarity=similarity,
+    )
+
+
+def clip_node(record_id: str, metadata: Mapping[str, Any], document: str | None, vector: Any, seq: int) -> TreeNode:
+    """A stored clip as the hierarchy sees it (level 0)."""
+    ocr = str(metadata.get("ocr") or "")
+    caption = str(metadata.get("caption") or "")
+    start_s, end_s = float(metadata["start_s"]), float(metadata["end_s"])
+    start_wall_ms = int(metadata.get("start_wall_ms") or 0)
+    return TreeNode(
+        node_id=record_id,
+        stream_id=str(metadata["stream_id"]),
+        level=0,
+        seq=seq,
+        start_s=start_s,
+        end_s=end_s,
+        text=_display_text(metadata),
+        match_text=document or "",
+        captions=(caption,) if caption else (),
+        ocr_lines=tuple(ocr.split("\n")) if ocr else (),
+        start_wall_ms=start_wall_ms,
+        end_wall_ms=start_wall_ms + round((end_s - start_s) * 1000) if start_wall_ms else 0,
+        keyframe_ids=keyframe_ids(record_id, int(metadata.get("keyframes") or 0)),
+        keyframe_times=tuple(float(value) for value in str(metadata.get("keyframe_t") or "").split()),
+        text_vector=None if vector is None else np.asarray(vector, dtype=np.float32),
     )
 
 
@@ -106,23 +134,21 @@ def _display_text(metadata: Mapping[str, Any]) -> str:
 class ClipStore:
     """Upserts clips by id and answers nearest-neighbour queries with metadata and document filters."""
 
-    def __init__(self, path: Path, embedder_name: str, dim: int) -> None:
-        self.path = path
+    def __init__(self, connection: ChromaConnection, embedder_name: str, dim: int) -> None:
+        self.connection = connection
         self._embedder_name = embedder_name
         self._dim = dim
         self._client: Any = None
         self._collection: Any = None
-        self._lock_file: Any = None
+
+    @property
+    def path(self) -> Path | str:
+        """Where the store lives, for messages: its directory, or the server's URL."""
+        return self.connection.location.url or self.connection.location.path
 
     def open(self) -> None:
-        import chromadb
-        from chromadb.config import Settings
-
-        self.path.mkdir(parents=True, exist_ok=True)
-        self._lock_directory()
-        self._client = chromadb.PersistentClient(
-            path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False)
-        )
+        """Opens the connection and the clip collection; the connection is shared with the node store."""
+        self._client = self.connection.open()
         self._finish_interrupted_rebuild()
         self._collection = self._create(COLLECTION)
         self._check_embedder()
@@ -138,8 +164,29 @@ class ClipStore:
             ids=[entry.clip.clip_id for entry in entries],
             embeddings=np.stack([entry.embedding for entry in entries]),  # (N, D)
             documents=[match_form(entry.clip.text) for entry in entries],
-            metadatas=[_metadata(entry.clip) for entry in entries],
+            metadatas=[clip_metadata(entry.clip) for entry in entries],
         )
+
+    def get_nodes(
+        self, ids: Sequence[str], seqs: Mapping[str, int] | None = None, vectors: bool = True
+    ) -> list[TreeNode]:
+        """The stored clips among `ids` as level-0 nodes, in the order of `ids`; missing ones left out."""
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        found: dict[str, TreeNode] = {}
+        for start in range(0, len(ids), _PAGE):
+            result = self._collection.get(ids=list(ids[start : start + _PAGE]), include=include)
+            embeddings = result["embeddings"] if vectors else [None] * len(result["ids"])
+            rows = zip(result["ids"], result["metadatas"], result["documents"], embeddings, strict=True)
+            for clip_id, metadata, document, vector in rows:
+                found[clip_id] = clip_node(clip_id, metadata, document, vector, (seqs or {}).get(clip_id, -1))
+        return [found[clip_id] for clip_id in ids if clip_id in found]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _PAGE):
+            self._collection.delete(ids=list(ids[start : start + _PAGE]))
+
+    def delete_stream(self, stream_id: str) -> None:
+        self._collection.delete(where={"stream_id": stream_id})
 
     def unapplied(self, entries: Sequence[WalEntry]) -> list[WalEntry]:
         """The entries the store does not already hold exactly (same vector, text and metadata).
@@ -157,21 +204,31 @@ class ClipStore:
 
     def unreachable(self, entries: Sequence[WalEntry]) -> list[str]:
         """Ids of the entries that a query with their own vector, within their stream and start time,
-        does not return: stored, but lost to search. Empty when the index is sound."""
-        return self._unreachable([(entry.clip.clip_id, entry.embedding, _metadata(entry.clip)) for entry in entries])
+        does not return: stored, but lost to search. Empty when the store is sound.
 
-    def unreachable_in_sample(self, n: int, rng: random.Random) -> list[str]:
+        This asks `query`, as searches do: chromadb's index alone misses a clip among many identical
+        vectors even in a sound store (issue 12.8), which `query` makes up for by scoring exactly."""
+        return self._unreachable(
+            [(entry.clip.clip_id, entry.embedding, clip_metadata(entry.clip)) for entry in entries]
+        )
+
+    def unreachable_in_sample(self, n: int, rng: random.Random, index_only: bool = False) -> list[str]:
         """`unreachable` for up to `n` consecutive stored clips from a random place: a cheap check of
-        a store that an older version (or another crash) may have left with clips lost to search."""
+        a store that an older version (or another crash) may have left with clips lost to search.
+        `index_only` asks chromadb's index alone (to see what a rebuild repairs)."""
         offset = rng.randrange(max(1, self.count() - n + 1))
         page = self._collection.get(limit=n, offset=offset, include=["embeddings", "metadatas"])
-        return self._unreachable(list(zip(page["ids"], page["embeddings"], page["metadatas"], strict=True)))
+        records = list(zip(page["ids"], page["embeddings"], page["metadatas"], strict=True))
+        return self._unreachable(records, index_only)
 
-    def _unreachable(self, records: Sequence[tuple[str, Any, Mapping[str, Any]]]) -> list[str]:
+    def _unreachable(
+        self, records: Sequence[tuple[str, Any, Mapping[str, Any]]], index_only: bool = False
+    ) -> list[str]:
+        lookup = self._index_query if index_only else self.query
         lost = []
         for clip_id, vector, metadata in records:
             where = {"$and": [{"stream_id": metadata["stream_id"]}, {"start_s": float(metadata["start_s"])}]}
-            found = self._index_query(np.asarray(vector, dtype=np.float32), _REACHABILITY_K, where)
+            found = lookup(np.asarray(vector, dtype=np.float32), _REACHABILITY_K, where)
             if clip_id not in {hit.clip_id for hit in found}:
                 lost.append(clip_id)
         return lost
@@ -254,12 +311,8 @@ class ClipStore:
         return int(self._collection.count())
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = self._collection = None
-        if self._lock_file is not None:
-            self._lock_file.close()  # releases the flock
-            self._lock_file = None
+        self.connection.close()
+        self._client = self._collection = None
 
     def _create(self, name: str) -> Any:
         return self._client.get_or_create_collection(
@@ -284,18 +337,6 @@ class ClipStore:
         else:
             self._client.get_collection(_REBUILT).modify(name=COLLECTION)
             logger.warning("clip store %s: finished a rebuild interrupted by a crash", self.path)
-
-    def _lock_directory(self) -> None:
-        """Embedded chromadb is unsafe with two writers: a second process on the same directory fails here."""
-        self._lock_file = open(self.path.parent / f".{self.path.name}.lock", "w")  # noqa: SIM115 - held while open
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_file.close()
-            self._lock_file = None
-            raise FailedPrecondition(
-                f"another memory service already uses {self.path}; stop it or choose another data directory"
-            ) from None
 
     def _check_embedder(self) -> None:
         metadata = self._collection.metadata or {}

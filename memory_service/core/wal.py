@@ -1,10 +1,12 @@
 """The write-ahead log: an acknowledged clip survives any crash.
 
 A record is `magic | payload length | crc32(payload) | payload`, appended and fdatasync'ed
-before the write is acknowledged. The log is a series of segments (`wal-<seq>.log`); a
-checkpoint file names the position up to which every record is applied to the store.
-On open, the records after the checkpoint are returned for replay; re-applying a record
-is harmless because stores upsert by the stable clip id. A record cut short by a crash
+before the write is acknowledged. Records that arrive together, from any streams, share one
+fdatasync (group commit: `append_many`). A record is a clip (`WalEntry`) or the deletion of a
+stream (`WalDelete`), so a crash in the middle of a deletion finishes it on replay. The log is
+a series of segments (`wal-<seq>.log`); a checkpoint file names the position up to which
+every record is applied to the store. On open, the records after the checkpoint are returned
+for replay; re-applying a record is harmless because stores upsert by the stable clip id. A record cut short by a crash
 (or failing its checksum) ends its segment's replay: it was never acknowledged.
 Segments roll at a size limit and are deleted once the checkpoint passes them, so the
 log stays about one segment long.
@@ -28,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from longwatch.errors import InvalidArgument, ResourceExhausted, Unavailable
-from longwatch.types import ClipRecord
-from memory_service.core.types import WalEntry
+from longwatch.types import ClipRecord, Keyframe
+from memory_service.core.types import WalDelete, WalEntry, WalRecord
 
 logger = logging.getLogger(__name__)
 
@@ -48,28 +50,56 @@ class LogPosition:
     offset: int  # bytes from the start of the segment
 
 
-def encode_entry(entry: WalEntry) -> bytes:
-    """JSON for the clip's scalar fields, then the text embedding (float32) and visual embedding (float64)."""
-    fields = dataclasses.asdict(entry.clip)
+def encode_entry(record: WalRecord) -> bytes:
+    """JSON for the clip's scalar fields, then the text embedding (float32), the visual embedding (float64)
+    and the keyframes' JPEG bytes; or JSON naming the stream a deletion removes."""
+    if isinstance(record, WalDelete):
+        header = json.dumps({"delete_stream": record.stream_id}).encode()
+        return _JSON_LENGTH.pack(len(header)) + header
+    fields = dataclasses.asdict(record.clip)
     visual = np.asarray(fields.pop("visual_embedding"), dtype="<f8")
-    embedding = np.asarray(entry.embedding, dtype="<f4").reshape(-1)
-    header = json.dumps({"clip": fields, "embedding_dim": embedding.size, "visual_dim": visual.size}).encode()
-    return _JSON_LENGTH.pack(len(header)) + header + embedding.tobytes() + visual.tobytes()
+    fields.pop("keyframes")
+    frames = record.clip.keyframes
+    embedding = np.asarray(record.embedding, dtype="<f4").reshape(-1)
+    header = json.dumps(
+        {
+            "clip": fields,
+            "embedding_dim": embedding.size,
+            "visual_dim": visual.size,
+            "keyframes": [[frame.t_s, len(frame.jpeg)] for frame in frames],
+        }
+    ).encode()
+    jpegs = b"".join(frame.jpeg for frame in frames)
+    return _JSON_LENGTH.pack(len(header)) + header + embedding.tobytes() + visual.tobytes() + jpegs
 
 
-def decode_entry(payload: bytes) -> WalEntry:
+def decode_entry(payload: bytes) -> WalRecord:
     """Inverse of `encode_entry`; raises ValueError on a payload it cannot read."""
     try:
         (json_length,) = _JSON_LENGTH.unpack_from(payload, 0)
         start = _JSON_LENGTH.size
         header = json.loads(payload[start : start + json_length])
+        if "delete_stream" in header:
+            return WalDelete(stream_id=str(header["delete_stream"]))
         offset = start + json_length
         embedding = np.frombuffer(payload, dtype="<f4", count=header["embedding_dim"], offset=offset)
         offset += embedding.nbytes
         visual = np.frombuffer(payload, dtype="<f8", count=header["visual_dim"], offset=offset)
+        offset += visual.nbytes
+        frames = []
+        for t_s, size in header.get("keyframes", []):  # records of older versions have none
+            if offset + size > len(payload):
+                raise ValueError("a keyframe runs past the end of the record")
+            frames.append(Keyframe(t_s=float(t_s), jpeg=payload[offset : offset + size]))
+            offset += size
         fields = header["clip"]
         clip = ClipRecord(
-            **{**fields, "ocr_lines": tuple(fields["ocr_lines"]), "visual_embedding": tuple(visual.tolist())}
+            **{
+                **fields,
+                "ocr_lines": tuple(fields["ocr_lines"]),
+                "visual_embedding": tuple(visual.tolist()),
+                "keyframes": tuple(frames),
+            }
         )
     except (struct.error, KeyError, TypeError, json.JSONDecodeError, ValueError) as exc:
         raise ValueError(f"unreadable log record: {exc}") from exc
@@ -110,7 +140,7 @@ def _read_segment(path: Path, start: int) -> tuple[list[bytes], int, int]:
 
 
 class WriteAheadLog:
-    """Segmented, checksummed, fsync'ed log of `WalEntry`s. Call `open()` first and `close()` last."""
+    """Segmented, checksummed, fsync'ed log of `WalRecord`s. Call `open()` first and `close()` last."""
 
     def __init__(self, directory: Path, segment_max_bytes: int) -> None:
         self.directory = directory
@@ -126,11 +156,11 @@ class WriteAheadLog:
         names = (_SEGMENT_NAME.match(path.name) for path in self.directory.glob("wal-*.log"))
         return sorted((self.directory / match.group(0) for match in names if match), key=self._seq)
 
-    def open(self) -> list[WalEntry]:
-        """Recovers the log and returns the entries after the checkpoint, to re-apply in order."""
+    def open(self) -> list[WalRecord]:
+        """Recovers the log and returns the records after the checkpoint, to re-apply in order."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self._checkpointed = self._applied = self._read_checkpoint()
-        entries: list[WalEntry] = []
+        entries: list[WalRecord] = []
         segments = self._live_segments()
         for index, path in enumerate(segments):
             seq = self._seq(path)
@@ -142,23 +172,56 @@ class WriteAheadLog:
             logger.info("write-ahead log: %d records to replay from %s", len(entries), self.directory)
         return entries
 
-    def append(self, entry: WalEntry) -> None:
-        """Writes one record and waits until it is on disk. Raises ResourceExhausted when the disk is full."""
+    def append(self, entry: WalRecord) -> int:
+        """Writes one record and waits until it is on disk; returns its size in bytes."""
+        return self.append_many([entry])[0]
+
+    def append_many(self, entries: list[WalRecord]) -> list[int]:
+        """Writes the records and waits until they are on disk, with one fdatasync per segment written
+        (group commit); returns their sizes. Raises InvalidArgument, before writing any, when one is too
+        large, and ResourceExhausted when the disk is full (none of them is then acknowledged)."""
         if self._fd is None:
             raise Unavailable("the write-ahead log is closed; the memory service is stopping")
-        record = _frame(encode_entry(entry))
-        if len(record) - _HEADER.size > MAX_RECORD_BYTES:
-            # Replay would take it for a corrupt length and stop there, losing the records after it.
-            size = len(record)
-            raise InvalidArgument(f"the clip's log record would be {size} bytes; the limit is {MAX_RECORD_BYTES}")
-        if self._end.offset > 0 and self._end.offset + len(record) > self._segment_max_bytes:
+        records = [_frame(encode_entry(entry)) for entry in entries]
+        for record in records:
+            if len(record) - _HEADER.size > MAX_RECORD_BYTES:
+                # Replay would take it for a corrupt length and stop there, losing the records after it.
+                size = len(record)
+                raise InvalidArgument(f"the clip's log record would be {size} bytes; the limit is {MAX_RECORD_BYTES}")
+        batch = bytearray()
+        for record in records:
+            if (
+                self._end.offset + len(batch) > 0
+                and self._end.offset + len(batch) + len(record) > self._segment_max_bytes
+            ):
+                self._write_durably(bytes(batch))
+                batch.clear()
+                self._roll()
+            batch += record
+        self._write_durably(bytes(batch))
+        return [len(record) for record in records]
+
+    def roll(self) -> None:
+        """Starts a new segment now, so that the next checkpoint deletes every record before it (a
+        deleted stream's records included)."""
+        if self._fd is None:
+            raise Unavailable("the write-ahead log is closed; the memory service is stopping")
+        if self._end.offset > 0:
             self._roll()
+
+    @property
+    def disk_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.segment_paths)
+
+    def _write_durably(self, data: bytes) -> None:
+        if not data:
+            return
         try:
-            self._write_all(record)
+            self._write_all(data)
             os.fdatasync(self._fd)
         except OSError as exc:
             self._undo_partial_write(exc)
-        self._end = LogPosition(self._end.segment, self._end.offset + len(record))
+        self._end = LogPosition(self._end.segment, self._end.offset + len(data))
 
     def mark_applied(self) -> None:
         """Every record appended so far is in the store."""
@@ -209,7 +272,7 @@ class WriteAheadLog:
                 live.append(path)
         return live
 
-    def _recover_segment(self, path: Path, start: int, is_last: bool) -> list[WalEntry]:
+    def _recover_segment(self, path: Path, start: int, is_last: bool) -> list[WalRecord]:
         payloads, good_end, unread = _read_segment(path, start)
         if unread > 0:
             logger.warning(

@@ -21,6 +21,7 @@ from perception.core.compute import Compute
 from perception.core.decoder import DecodeThread
 from perception.core.frame_cache import CacheConfig, FrameCache
 from perception.core.frame_queue import EndOfFrames, FrameQueue
+from perception.core.keyframes import KeyframeConfig
 from perception.core.pipeline import FramePipeline
 from perception.core.redaction import redact
 from perception.core.sampler import Sampler, SamplerConfig
@@ -46,6 +47,7 @@ class WorkerConfig:
     frame_queue_size: int = 8  # sampled frames waiting for the encoder
     max_unacked_clips: int = 32  # clips sent to the sink and not yet acknowledged
     watchdog_stall_s: float = 60.0  # a live decoder silent this long is restarted
+    keyframes: KeyframeConfig = KeyframeConfig()
 
 
 @dataclass
@@ -81,7 +83,9 @@ class StreamWorker:
         self._config = config
         self._sink = sink
         assembler = ClipAssembler(config.clip_max_s, sample_interval_s=1.0 / config.sampler.sample_fps)
-        self._pipeline = FramePipeline(stream_id, source.source_key, compute, FrameCache(config.cache), assembler)
+        self._pipeline = FramePipeline(
+            stream_id, source.source_key, compute, FrameCache(config.cache), assembler, config.keyframes
+        )
         self._sampler = Sampler(config.sampler)
         self._decode_lock = threading.Lock()
         self._counters = _Counters()

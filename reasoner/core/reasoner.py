@@ -126,6 +126,8 @@ class Reasoner:
                 text=hit.text,
                 clip_id=hit.clip_id,
                 score=hit.score,
+                start_wall_ms=hit.start_wall_ms,
+                end_wall_ms=hit.end_wall_ms,
             )
             for hit in cited.values()
         )

@@ -69,12 +69,13 @@ def _sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_up(data_dir: Path, model_cache: Path) -> Up:
+def start_up(data_dir: Path, model_cache: Path, *up_flags: str) -> Up:
+    """`longwatch up` on free ports with `up_flags` added; returns once it printed that it is up."""
     ports = {name: free_port("127.0.0.1") for name in SERVICE_NAMES}
     output_path = data_dir.parent / f"{data_dir.name}-up.out"
     flags = [f"--{name}-port={port}" for name, port in ports.items()]
     command = [*longwatch_command(), "up", "--profile", "tiny", "--data-dir", str(data_dir)]
-    command += ["--model-cache", str(model_cache), *flags]
+    command += ["--model-cache", str(model_cache), *flags, *up_flags]
     with open(output_path, "w") as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=subprocess.STDOUT, cwd=data_dir.parent, preexec_fn=_sigint_as_in_a_terminal
@@ -86,7 +87,7 @@ def start_up(data_dir: Path, model_cache: Path) -> Up:
             process.kill()
             pytest.fail(f"`longwatch up` did not come up (exit {process.poll()}):\n{up.output()}")
         time.sleep(0.2)
-    address_lines = re.finditer(r"^\s+(memory|perception|reasoner)\s+\S+\s+pid (\d+)", up.output(), re.M)
+    address_lines = re.finditer(r"^\s+(memory|perception|reasoner|chroma)\s+\S+\s+pid (\d+)", up.output(), re.M)
     up.pids = {match[1]: int(match[2]) for match in address_lines}
     return up
 

@@ -6,6 +6,9 @@
 
 The port goes to the service through its `LONGWATCH_<SERVICE>_PORT` variable. If the process
 exits before it serves, or does not serve in time, the error shows the end of its stderr.
+
+    with chroma_env(ChromaMode.SERVER, tmp / "chroma") as env:   # {} for ChromaMode.EMBEDDED
+        start_service("memory_service", {**env, ...}, ...)       # memory's vectors in a real `chroma run`
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.chroma_server import chroma_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -35,6 +41,23 @@ PORT_ENV = {
 }
 _STDERR_TAIL_CHARS = 6000
 _POLL_S = 0.2  # between health checks while a service starts
+
+
+class ChromaMode(StrEnum):
+    """Where a memory process under test keeps its vectors."""
+
+    EMBEDDED = "embedded"  # chromadb inside the process, in its data directory (the default)
+    SERVER = "server"  # a `chroma run` server, through LONGWATCH_MEMORY_CHROMA_URL
+
+
+@contextlib.contextmanager
+def chroma_env(mode: ChromaMode, path: Path) -> Iterator[dict[str, str]]:
+    """The env a memory process needs for `mode`; for a server, one runs (data at `path`) until the block ends."""
+    if mode is ChromaMode.EMBEDDED:
+        yield {}
+        return
+    with chroma_server(path) as url:
+        yield {"LONGWATCH_MEMORY_CHROMA_URL": url}
 
 
 def free_port() -> int:

@@ -1,17 +1,20 @@
 """The memory service as a process: writes, searches, refuses bad input, and keeps every acknowledged clip
-through a SIGKILL (the durability promise)."""
+through a SIGKILL (the durability promise). Every test runs twice (the `chroma_mode` fixture): with
+embedded chromadb, and with a real `chroma run` server on a free loopback port."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from longwatch.client import MemoryClient
 from longwatch.errors import InvalidArgument
 from longwatch.types import ClipRecord, StreamSummary
-from tests.integration.servers import ServiceProcess, free_port, start_service
+from tests.integration.servers import ChromaMode, ServiceProcess, chroma_env, free_port, start_service
 
 READY_TIMEOUT_S = 180.0  # importing torch and building the tiny model on a slow machine
 
@@ -52,17 +55,50 @@ GATE = [
 DOCK = [ClipRecord("dock", 10.0 * i, 10.0 * i + 8.0, "a boat is moored", (f"HULL {100 + i}",)) for i in range(5)]
 
 
+@dataclass(frozen=True)
+class Deployment:
+    service: ServiceProcess
+    data_dir: Path
+    chroma_url: str  # the chroma server memory uses; "" = embedded chromadb
+
+
 @pytest.fixture(scope="module")
-def memory(tmp_path_factory, model_cache_dir):
-    data_dir = tmp_path_factory.mktemp("memory-data")
-    service = start_service("memory_service", tiny_env(data_dir, model_cache_dir), free_port(), READY_TIMEOUT_S)
-    try:
-        acknowledged = with_client(service.address, lambda client: client.write_clips(GATE + DOCK))
-        assert acknowledged == [clip.clip_id for clip in GATE + DOCK]
-        yield service
-    finally:
-        exit_code = service.stop()
+def deployment(tmp_path_factory, model_cache_dir, chroma_mode):
+    """A memory process holding GATE and DOCK, its vectors where `chroma_mode` puts them."""
+    data_dir = tmp_path_factory.mktemp(f"memory-data-{chroma_mode}")
+    with chroma_env(chroma_mode, data_dir.parent / f"{data_dir.name}-chroma") as chroma:
+        env = {**tiny_env(data_dir, model_cache_dir), **chroma}
+        service = start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
+        try:
+            acknowledged = with_client(service.address, lambda client: client.write_clips(GATE + DOCK))
+            assert acknowledged == [clip.clip_id for clip in GATE + DOCK]
+            yield Deployment(service, data_dir, chroma.get("LONGWATCH_MEMORY_CHROMA_URL", ""))
+        finally:
+            exit_code = service.stop()
     assert exit_code == 0, service.output()
+
+
+@pytest.fixture(scope="module")
+def memory(deployment) -> ServiceProcess:
+    return deployment.service
+
+
+def test_the_vectors_are_where_the_mode_puts_them(deployment: Deployment, chroma_mode):
+    embedded_dir = deployment.data_dir / "memory" / "chroma"
+    if chroma_mode is ChromaMode.EMBEDDED:
+        assert embedded_dir.is_dir()
+        return
+    import chromadb
+    from chromadb.config import Settings
+
+    assert not embedded_dir.exists()  # nothing embedded on the side: another memory process would not see it
+    port = int(deployment.chroma_url.rsplit(":", 1)[1])
+    client = chromadb.HttpClient(host="127.0.0.1", port=port, settings=Settings(anonymized_telemetry=False))
+    try:
+        counts = [collection.count() for collection in client.list_collections()]
+    finally:
+        client.close()
+    assert max(counts, default=0) >= len(GATE) + len(DOCK)  # the clips' collection is in the server
 
 
 def test_an_exact_plate_finds_its_clip(memory: ServiceProcess):
@@ -124,8 +160,12 @@ def test_bad_clips_are_invalid_arguments_and_the_service_keeps_serving(memory: S
     assert sum(summary.clip_count for summary in streams) == len(GATE) + len(DOCK)
 
 
-def test_every_acknowledged_clip_survives_sigkill(tmp_path, model_cache_dir):
-    env = tiny_env(tmp_path / "data", model_cache_dir)
+def test_every_acknowledged_clip_survives_sigkill(tmp_path, model_cache_dir, chroma_mode):
+    with chroma_env(chroma_mode, tmp_path / "chroma") as chroma:  # a chroma server outlives memory's crash
+        check_acknowledged_clips_survive_sigkill({**tiny_env(tmp_path / "data", model_cache_dir), **chroma})
+
+
+def check_acknowledged_clips_survive_sigkill(env: dict[str, str]) -> None:
     clips = [ClipRecord("cam", 3.0 * i, 3.0 * i + 2.5, "someone walks by", (f"BADGE C{i:04d}",)) for i in range(40)]
     first = start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
     try:
@@ -149,7 +189,14 @@ def test_every_acknowledged_clip_survives_sigkill(tmp_path, model_cache_dir):
         assert second.stop() == 0, second.output()
 
 
-def test_bad_settings_stop_the_process_at_once_with_a_readable_error(tmp_path, model_cache_dir):
-    env = {**tiny_env(tmp_path / "data", model_cache_dir), "LONGWATCH_MEMORY_EMBEDDER": "huge"}
-    with pytest.raises(RuntimeError, match=r"(?s)exited with 2 before serving.*embedder.*minilm"):
+def test_bad_settings_stop_the_process_at_once_with_a_readable_error(tmp_path, model_cache_dir, chroma_mode):
+    with chroma_env(chroma_mode, tmp_path / "chroma") as chroma:
+        env = {**tiny_env(tmp_path / "data", model_cache_dir), **chroma, "LONGWATCH_MEMORY_EMBEDDER": "huge"}
+        with pytest.raises(RuntimeError, match=r"(?s)exited with 2 before serving.*embedder.*minilm"):
+            start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
+
+
+def test_a_bad_chroma_url_stops_the_process_at_once_saying_how_to_write_one(tmp_path, model_cache_dir):
+    env = {**tiny_env(tmp_path / "data", model_cache_dir), "LONGWATCH_MEMORY_CHROMA_URL": "localhost:8000"}
+    with pytest.raises(RuntimeError, match=r"(?s)exited with 2 before serving.*chroma_url.*http://HOST:PORT"):
         start_service("memory_service", env, free_port(), READY_TIMEOUT_S)

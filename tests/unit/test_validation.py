@@ -8,16 +8,25 @@ import pytest
 
 from longwatch.errors import InvalidArgument
 from longwatch.validation import (
+    MAX_LEVEL,
+    MAX_NODE_ID_CHARS,
+    MAX_VECTOR_DIMS,
     MAX_WALL_MS,
     MIN_WALL_MS,
     normalise_source,
     quote_prefix,
+    validate_count,
+    validate_level,
+    validate_node_id,
     validate_question,
     validate_sample_fps,
     validate_stream_id,
     validate_stream_ids,
+    validate_stream_range_s,
     validate_stream_time_s,
+    validate_vector,
     validate_wall_ms,
+    validate_wall_range_ms,
 )
 
 MIB = 1 << 20
@@ -173,3 +182,45 @@ def test_quote_prefix(value, shown):
 def test_quote_prefix_of_1_mb_is_short():
     assert len(quote_prefix("a" * MIB)) < 120
     assert len(quote_prefix("a" * MIB, limit=10)) < 40
+
+
+def test_ranges_are_refused_backwards_but_an_open_end_is_fine():
+    validate_stream_range_s(30.0, 0.0)  # end 0: no upper bound
+    validate_wall_range_ms(MIN_WALL_MS + 5, 0)
+    with pytest.raises(InvalidArgument, match=r"start_s \(30.0\) is after end_s \(10.0\); swap them"):
+        validate_stream_range_s(30.0, 10.0)
+    with pytest.raises(InvalidArgument, match="start_wall_ms .* is after end_wall_ms"):
+        validate_wall_range_ms(MIN_WALL_MS + 5, MIN_WALL_MS)
+
+
+@pytest.mark.parametrize("level", [-1, MAX_LEVEL + 1, 2**31])
+def test_levels_outside_the_hierarchy_are_refused(level):
+    with pytest.raises(InvalidArgument, match=f"level must be 0 .clips.*up to {MAX_LEVEL}; got {level}"):
+        validate_level(level)
+
+
+@pytest.mark.parametrize(("value", "is_valid"), [(0, True), (1, True), (100, True), (101, False), (-1, False)])
+def test_counts_are_0_for_the_default_or_1_to_the_maximum(value, is_valid):
+    if is_valid:
+        assert validate_count(value, "k", 100) == value
+    else:
+        with pytest.raises(InvalidArgument, match=f"k must be 1 to 100, or 0 for the default; got {value}"):
+            validate_count(value, "k", 100)
+
+
+@pytest.mark.parametrize(
+    ("vector", "reason"),
+    [([0.0] * (MAX_VECTOR_DIMS + 1), "values; pass at most"), ([0.5, math.nan], "NaN"), ([math.inf], "infinite")],
+)
+def test_bad_vectors_are_refused(vector, reason):
+    assert validate_vector([0.5, -0.5]) == (0.5, -0.5)
+    with pytest.raises(InvalidArgument, match=reason):
+        validate_vector(vector)
+
+
+@pytest.mark.parametrize("node_id", ["", "gate#1 #0", "gate\x00", "\u202egate", "a" * (MAX_NODE_ID_CHARS + 1)])
+def test_bad_node_ids_are_refused_and_quoted_short(node_id):
+    assert validate_node_id("gate@w1700000021000#1#3") == "gate@w1700000021000#1#3"
+    with pytest.raises(InvalidArgument, match="node_id") as caught:
+        validate_node_id(node_id)
+    assert len(str(caught.value)) < 300

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n longwatch/memory/v1/memory.proto\x12\x13longwatch.memory.v1\"\xbd\x01\n\nClipRecord\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0f\n\x07\x63\x61ption\x18\x04 \x01(\t\x12\x11\n\tocr_lines\x18\x05 \x03(\t\x12\x18\n\x10visual_embedding\x18\x06 \x03(\x02\x12\x13\n\x0b\x66rame_count\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\x12\x12\n\nsource_key\x18\t \x01(\t\"B\n\x11WriteClipsRequest\x12-\n\x04\x63lip\x18\x01 \x01(\x0b\x32\x1f.longwatch.memory.v1.ClipRecord\"%\n\x12WriteClipsResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\"\\\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\t\n\x01k\x18\x05 \x01(\x05\"l\n\tSearchHit\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\">\n\x0eSearchResponse\x12,\n\x04hits\x18\x01 \x03(\x0b\x32\x1e.longwatch.memory.v1.SearchHit\"\x14\n\x12ListStreamsRequest\"W\n\rStreamSummary\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x12\n\nclip_count\x18\x02 \x01(\x03\x12\x0f\n\x07\x66irst_s\x18\x03 \x01(\x01\x12\x0e\n\x06last_s\x18\x04 \x01(\x01\"J\n\x13ListStreamsResponse\x12\x33\n\x07streams\x18\x01 \x03(\x0b\x32\".longwatch.memory.v1.StreamSummary2\xa7\x02\n\rMemoryService\x12\x61\n\nWriteClips\x12&.longwatch.memory.v1.WriteClipsRequest\x1a\'.longwatch.memory.v1.WriteClipsResponse(\x01\x30\x01\x12Q\n\x06Search\x12\".longwatch.memory.v1.SearchRequest\x1a#.longwatch.memory.v1.SearchResponse\x12`\n\x0bListStreams\x12\'.longwatch.memory.v1.ListStreamsRequest\x1a(.longwatch.memory.v1.ListStreamsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n longwatch/memory/v1/memory.proto\x12\x13longwatch.memory.v1\"\xef\x01\n\nClipRecord\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0f\n\x07\x63\x61ption\x18\x04 \x01(\t\x12\x11\n\tocr_lines\x18\x05 \x03(\t\x12\x18\n\x10visual_embedding\x18\x06 \x03(\x02\x12\x13\n\x0b\x66rame_count\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\x12\x12\n\nsource_key\x18\t \x01(\t\x12\x30\n\tkeyframes\x18\n \x03(\x0b\x32\x1d.longwatch.memory.v1.Keyframe\"%\n\x08Keyframe\x12\x0b\n\x03t_s\x18\x01 \x01(\x01\x12\x0c\n\x04jpeg\x18\x02 \x01(\x0c\"B\n\x11WriteClipsRequest\x12-\n\x04\x63lip\x18\x01 \x01(\x0b\x32\x1f.longwatch.memory.v1.ClipRecord\"%\n\x12WriteClipsResponse\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\"\xa7\x01\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\t\n\x01k\x18\x05 \x01(\x05\x12\x0e\n\x06vector\x18\x06 \x03(\x02\x12\r\n\x05level\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\t \x01(\x03\"\xbd\x01\n\tSearchHit\x12\x0f\n\x07\x63lip_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\r\n\x05level\x18\x07 \x01(\x05\x12\x15\n\rstart_wall_ms\x18\x08 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\t \x01(\x03\x12\x14\n\x0ckeyframe_ids\x18\n \x03(\t\"R\n\x0eSearchResponse\x12,\n\x04hits\x18\x01 \x03(\x0b\x32\x1e.longwatch.memory.v1.SearchHit\x12\x12\n\nnodes_read\x18\x02 \x01(\x05\"\xcf\x01\n\x04Node\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x0f\n\x07start_s\x18\x04 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x05 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x06 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x07 \x01(\x03\x12\x0c\n\x04text\x18\x08 \x01(\t\x12\x11\n\tchild_ids\x18\t \x03(\t\x12\x14\n\x0ckeyframe_ids\x18\n \x03(\t\x12\x11\n\tparent_id\x18\x0b \x01(\t\" \n\rExpandRequest\x12\x0f\n\x07node_id\x18\x01 \x01(\t\"=\n\x0e\x45xpandResponse\x12+\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x19.longwatch.memory.v1.Node\"\x8e\x01\n\x0fTimelineRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x05 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x06 \x01(\x03\x12\r\n\x05limit\x18\x07 \x01(\x05\"O\n\x10TimelineResponse\x12(\n\x05nodes\x18\x01 \x03(\x0b\x32\x19.longwatch.memory.v1.Node\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"4\n\nGetRequest\x12\x10\n\x08node_ids\x18\x01 \x03(\t\x12\x14\n\x0ckeyframe_ids\x18\x02 \x03(\t\"Q\n\x0cKeyframeData\x12\x13\n\x0bkeyframe_id\x18\x01 \x01(\t\x12\x11\n\tstream_id\x18\x02 \x01(\t\x12\x0b\n\x03t_s\x18\x03 \x01(\x01\x12\x0c\n\x04jpeg\x18\x04 \x01(\x0c\"m\n\x0bGetResponse\x12(\n\x05nodes\x18\x01 \x03(\x0b\x32\x19.longwatch.memory.v1.Node\x12\x34\n\tkeyframes\x18\x02 \x03(\x0b\x32!.longwatch.memory.v1.KeyframeData\"\"\n\x0cStatsRequest\x12\x12\n\nstream_ids\x18\x01 \x03(\t\"\xbd\x02\n\x0bStreamStats\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\r\n\x05\x63lips\x18\x02 \x01(\x03\x12\x17\n\x0fnodes_per_level\x18\x03 \x03(\x03\x12\x11\n\tkeyframes\x18\x04 \x01(\x03\x12\x14\n\x0cvector_bytes\x18\x05 \x01(\x03\x12\x16\n\x0emetadata_bytes\x18\x06 \x01(\x03\x12\x16\n\x0ekeyframe_bytes\x18\x07 \x01(\x03\x12\x11\n\tlog_bytes\x18\x08 \x01(\x03\x12\x19\n\x11keyframes_removed\x18\t \x01(\x03\x12\x1a\n\x12\x63lip_texts_removed\x18\n \x01(\x03\x12\x19\n\x11summaries_removed\x18\x0b \x01(\x03\x12\x0f\n\x07\x66irst_s\x18\x0c \x01(\x01\x12\x0e\n\x06last_s\x18\r \x01(\x01\x12\x14\n\x0cwindow_clips\x18\x0e \x01(\x03\"V\n\rStatsResponse\x12\x31\n\x07streams\x18\x01 \x03(\x0b\x32 .longwatch.memory.v1.StreamStats\x12\x12\n\ndisk_bytes\x18\x02 \x01(\x03\"(\n\x13\x44\x65leteStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\"_\n\x14\x44\x65leteStreamResponse\x12\x15\n\rclips_deleted\x18\x01 \x01(\x03\x12\x15\n\rnodes_deleted\x18\x02 \x01(\x03\x12\x19\n\x11keyframes_deleted\x18\x03 \x01(\x03\"\x14\n\x12ListStreamsRequest\"W\n\rStreamSummary\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x12\n\nclip_count\x18\x02 \x01(\x03\x12\x0f\n\x07\x66irst_s\x18\x03 \x01(\x01\x12\x0e\n\x06last_s\x18\x04 \x01(\x01\"J\n\x13ListStreamsResponse\x12\x33\n\x07streams\x18\x01 \x03(\x0b\x32\".longwatch.memory.v1.StreamSummary2\xd2\x05\n\rMemoryService\x12\x61\n\nWriteClips\x12&.longwatch.memory.v1.WriteClipsRequest\x1a\'.longwatch.memory.v1.WriteClipsResponse(\x01\x30\x01\x12Q\n\x06Search\x12\".longwatch.memory.v1.SearchRequest\x1a#.longwatch.memory.v1.SearchResponse\x12`\n\x0bListStreams\x12\'.longwatch.memory.v1.ListStreamsRequest\x1a(.longwatch.memory.v1.ListStreamsResponse\x12Q\n\x06\x45xpand\x12\".longwatch.memory.v1.ExpandRequest\x1a#.longwatch.memory.v1.ExpandResponse\x12W\n\x08Timeline\x12$.longwatch.memory.v1.TimelineRequest\x1a%.longwatch.memory.v1.TimelineResponse\x12H\n\x03Get\x12\x1f.longwatch.memory.v1.GetRequest\x1a .longwatch.memory.v1.GetResponse\x12N\n\x05Stats\x12!.longwatch.memory.v1.StatsRequest\x1a\".longwatch.memory.v1.StatsResponse\x12\x63\n\x0c\x44\x65leteStream\x12(.longwatch.memory.v1.DeleteStreamRequest\x1a).longwatch.memory.v1.DeleteStreamResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,23 +32,51 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'longwatch.memory.v1.memory_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CLIPRECORD']._serialized_start=58
-  _globals['_CLIPRECORD']._serialized_end=247
-  _globals['_WRITECLIPSREQUEST']._serialized_start=249
-  _globals['_WRITECLIPSREQUEST']._serialized_end=315
-  _globals['_WRITECLIPSRESPONSE']._serialized_start=317
-  _globals['_WRITECLIPSRESPONSE']._serialized_end=354
-  _globals['_SEARCHREQUEST']._serialized_start=356
-  _globals['_SEARCHREQUEST']._serialized_end=448
-  _globals['_SEARCHHIT']._serialized_start=450
-  _globals['_SEARCHHIT']._serialized_end=558
-  _globals['_SEARCHRESPONSE']._serialized_start=560
-  _globals['_SEARCHRESPONSE']._serialized_end=622
-  _globals['_LISTSTREAMSREQUEST']._serialized_start=624
-  _globals['_LISTSTREAMSREQUEST']._serialized_end=644
-  _globals['_STREAMSUMMARY']._serialized_start=646
-  _globals['_STREAMSUMMARY']._serialized_end=733
-  _globals['_LISTSTREAMSRESPONSE']._serialized_start=735
-  _globals['_LISTSTREAMSRESPONSE']._serialized_end=809
-  _globals['_MEMORYSERVICE']._serialized_start=812
-  _globals['_MEMORYSERVICE']._serialized_end=1107
+  _globals['_CLIPRECORD']._serialized_end=297
+  _globals['_KEYFRAME']._serialized_start=299
+  _globals['_KEYFRAME']._serialized_end=336
+  _globals['_WRITECLIPSREQUEST']._serialized_start=338
+  _globals['_WRITECLIPSREQUEST']._serialized_end=404
+  _globals['_WRITECLIPSRESPONSE']._serialized_start=406
+  _globals['_WRITECLIPSRESPONSE']._serialized_end=443
+  _globals['_SEARCHREQUEST']._serialized_start=446
+  _globals['_SEARCHREQUEST']._serialized_end=613
+  _globals['_SEARCHHIT']._serialized_start=616
+  _globals['_SEARCHHIT']._serialized_end=805
+  _globals['_SEARCHRESPONSE']._serialized_start=807
+  _globals['_SEARCHRESPONSE']._serialized_end=889
+  _globals['_NODE']._serialized_start=892
+  _globals['_NODE']._serialized_end=1099
+  _globals['_EXPANDREQUEST']._serialized_start=1101
+  _globals['_EXPANDREQUEST']._serialized_end=1133
+  _globals['_EXPANDRESPONSE']._serialized_start=1135
+  _globals['_EXPANDRESPONSE']._serialized_end=1196
+  _globals['_TIMELINEREQUEST']._serialized_start=1199
+  _globals['_TIMELINEREQUEST']._serialized_end=1341
+  _globals['_TIMELINERESPONSE']._serialized_start=1343
+  _globals['_TIMELINERESPONSE']._serialized_end=1422
+  _globals['_GETREQUEST']._serialized_start=1424
+  _globals['_GETREQUEST']._serialized_end=1476
+  _globals['_KEYFRAMEDATA']._serialized_start=1478
+  _globals['_KEYFRAMEDATA']._serialized_end=1559
+  _globals['_GETRESPONSE']._serialized_start=1561
+  _globals['_GETRESPONSE']._serialized_end=1670
+  _globals['_STATSREQUEST']._serialized_start=1672
+  _globals['_STATSREQUEST']._serialized_end=1706
+  _globals['_STREAMSTATS']._serialized_start=1709
+  _globals['_STREAMSTATS']._serialized_end=2026
+  _globals['_STATSRESPONSE']._serialized_start=2028
+  _globals['_STATSRESPONSE']._serialized_end=2114
+  _globals['_DELETESTREAMREQUEST']._serialized_start=2116
+  _globals['_DELETESTREAMREQUEST']._serialized_end=2156
+  _globals['_DELETESTREAMRESPONSE']._serialized_start=2158
+  _globals['_DELETESTREAMRESPONSE']._serialized_end=2253
+  _globals['_LISTSTREAMSREQUEST']._serialized_start=2255
+  _globals['_LISTSTREAMSREQUEST']._serialized_end=2275
+  _globals['_STREAMSUMMARY']._serialized_start=2277
+  _globals['_STREAMSUMMARY']._serialized_end=2364
+  _globals['_LISTSTREAMSRESPONSE']._serialized_start=2366
+  _globals['_LISTSTREAMSRESPONSE']._serialized_end=2440
+  _globals['_MEMORYSERVICE']._serialized_start=2443
+  _globals['_MEMORYSERVICE']._serialized_end=3165
 # @@protoc_insertion_point(module_scope)

@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class MemoryServiceStub:
-    """Memory stores clips durably and searches them.
+    """Memory stores clips durably in a hierarchy per stream (clips, segments of F clips, episodes of F
+    segments, and so on up) and searches it from the top down.
     """
 
     def __init__(self, channel):
@@ -50,10 +51,36 @@ class MemoryServiceStub:
                 request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsRequest.SerializeToString,
                 response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsResponse.FromString,
                 _registered_method=True)
+        self.Expand = channel.unary_unary(
+                '/longwatch.memory.v1.MemoryService/Expand',
+                request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandRequest.SerializeToString,
+                response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandResponse.FromString,
+                _registered_method=True)
+        self.Timeline = channel.unary_unary(
+                '/longwatch.memory.v1.MemoryService/Timeline',
+                request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineRequest.SerializeToString,
+                response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineResponse.FromString,
+                _registered_method=True)
+        self.Get = channel.unary_unary(
+                '/longwatch.memory.v1.MemoryService/Get',
+                request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.GetRequest.SerializeToString,
+                response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.GetResponse.FromString,
+                _registered_method=True)
+        self.Stats = channel.unary_unary(
+                '/longwatch.memory.v1.MemoryService/Stats',
+                request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsRequest.SerializeToString,
+                response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsResponse.FromString,
+                _registered_method=True)
+        self.DeleteStream = channel.unary_unary(
+                '/longwatch.memory.v1.MemoryService/DeleteStream',
+                request_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamRequest.SerializeToString,
+                response_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamResponse.FromString,
+                _registered_method=True)
 
 
 class MemoryServiceServicer:
-    """Memory stores clips durably and searches them.
+    """Memory stores clips durably in a hierarchy per stream (clips, segments of F clips, episodes of F
+    segments, and so on up) and searches it from the top down.
     """
 
     def WriteClips(self, request_iterator, context):
@@ -64,7 +91,7 @@ class MemoryServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Search(self, request, context):
-        """Finds the clips most relevant to a text query, within streams and a time range.
+        """Finds the nodes of one level (clips by default) most relevant to a text or a vector, within streams and a time range.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,6 +99,41 @@ class MemoryServiceServicer:
 
     def ListStreams(self, request, context):
         """Lists the streams that have clips in memory, with their time spans.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Expand(self, request, context):
+        """The children of a node: the segments of an episode, the clips of a segment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Timeline(self, request, context):
+        """The nodes of one level of one stream over a time range, in time order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Get(self, request, context):
+        """Nodes or keyframes by id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Stats(self, request, context):
+        """What memory holds and what retention removed, in total and per stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStream(self, request, context):
+        """Removes everything memory holds of a stream: clips, summaries, keyframes and its log records.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +157,31 @@ def add_MemoryServiceServicer_to_server(servicer, server):
                     request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsRequest.FromString,
                     response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsResponse.SerializeToString,
             ),
+            'Expand': grpc.unary_unary_rpc_method_handler(
+                    servicer.Expand,
+                    request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandRequest.FromString,
+                    response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandResponse.SerializeToString,
+            ),
+            'Timeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.Timeline,
+                    request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineRequest.FromString,
+                    response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineResponse.SerializeToString,
+            ),
+            'Get': grpc.unary_unary_rpc_method_handler(
+                    servicer.Get,
+                    request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.GetRequest.FromString,
+                    response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.GetResponse.SerializeToString,
+            ),
+            'Stats': grpc.unary_unary_rpc_method_handler(
+                    servicer.Stats,
+                    request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsRequest.FromString,
+                    response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsResponse.SerializeToString,
+            ),
+            'DeleteStream': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStream,
+                    request_deserializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamRequest.FromString,
+                    response_serializer=longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'longwatch.memory.v1.MemoryService', rpc_method_handlers)
@@ -104,7 +191,8 @@ def add_MemoryServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class MemoryService:
-    """Memory stores clips durably and searches them.
+    """Memory stores clips durably in a hierarchy per stream (clips, segments of F clips, episodes of F
+    segments, and so on up) and searches it from the top down.
     """
 
     @staticmethod
@@ -178,6 +266,141 @@ class MemoryService:
             '/longwatch.memory.v1.MemoryService/ListStreams',
             longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsRequest.SerializeToString,
             longwatch_dot_memory_dot_v1_dot_memory__pb2.ListStreamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Expand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.memory.v1.MemoryService/Expand',
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandRequest.SerializeToString,
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.ExpandResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Timeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.memory.v1.MemoryService/Timeline',
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineRequest.SerializeToString,
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.TimelineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Get(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.memory.v1.MemoryService/Get',
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.GetRequest.SerializeToString,
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.GetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Stats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.memory.v1.MemoryService/Stats',
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsRequest.SerializeToString,
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.StatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.memory.v1.MemoryService/DeleteStream',
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamRequest.SerializeToString,
+            longwatch_dot_memory_dot_v1_dot_memory__pb2.DeleteStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$longwatch/reasoner/v1/reasoner.proto\x12\x15longwatch.reasoner.v1\"G\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x03 \x01(\x03\"k\n\x08\x45vidence\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07\x63lip_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\"x\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\x31\n\x08\x65vidence\x18\x02 \x03(\x0b\x32\x1f.longwatch.reasoner.v1.Evidence\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x12\n\nlatency_ms\x18\x04 \x01(\x01\x32_\n\x0fReasonerService\x12L\n\x03\x41sk\x12!.longwatch.reasoner.v1.AskRequest\x1a\".longwatch.reasoner.v1.AskResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$longwatch/reasoner/v1/reasoner.proto\x12\x15longwatch.reasoner.v1\"G\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x03 \x01(\x03\"\x97\x01\n\x08\x45vidence\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07\x63lip_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x07 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x08 \x01(\x03\"x\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\x31\n\x08\x65vidence\x18\x02 \x03(\x0b\x32\x1f.longwatch.reasoner.v1.Evidence\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x12\n\nlatency_ms\x18\x04 \x01(\x01\x32_\n\x0fReasonerService\x12L\n\x03\x41sk\x12!.longwatch.reasoner.v1.AskRequest\x1a\".longwatch.reasoner.v1.AskResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ASKREQUEST']._serialized_start=63
   _globals['_ASKREQUEST']._serialized_end=134
-  _globals['_EVIDENCE']._serialized_start=136
-  _globals['_EVIDENCE']._serialized_end=243
-  _globals['_ASKRESPONSE']._serialized_start=245
-  _globals['_ASKRESPONSE']._serialized_end=365
-  _globals['_REASONERSERVICE']._serialized_start=367
-  _globals['_REASONERSERVICE']._serialized_end=462
+  _globals['_EVIDENCE']._serialized_start=137
+  _globals['_EVIDENCE']._serialized_end=288
+  _globals['_ASKRESPONSE']._serialized_start=290
+  _globals['_ASKRESPONSE']._serialized_end=410
+  _globals['_REASONERSERVICE']._serialized_start=412
+  _globals['_REASONERSERVICE']._serialized_end=507
 # @@protoc_insertion_point(module_scope)

@@ -17,20 +17,24 @@ class AskRequest(_message.Message):
     def __init__(self, question: _Optional[str] = ..., stream_ids: _Optional[_Iterable[str]] = ..., deadline_ms: _Optional[int] = ...) -> None: ...
 
 class Evidence(_message.Message):
-    __slots__ = ("stream_id", "start_s", "end_s", "text", "clip_id", "score")
+    __slots__ = ("stream_id", "start_s", "end_s", "text", "clip_id", "score", "start_wall_ms", "end_wall_ms")
     STREAM_ID_FIELD_NUMBER: _ClassVar[int]
     START_S_FIELD_NUMBER: _ClassVar[int]
     END_S_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     CLIP_ID_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
+    START_WALL_MS_FIELD_NUMBER: _ClassVar[int]
+    END_WALL_MS_FIELD_NUMBER: _ClassVar[int]
     stream_id: str
     start_s: float
     end_s: float
     text: str
     clip_id: str
     score: float
-    def __init__(self, stream_id: _Optional[str] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., text: _Optional[str] = ..., clip_id: _Optional[str] = ..., score: _Optional[float] = ...) -> None: ...
+    start_wall_ms: int
+    end_wall_ms: int
+    def __init__(self, stream_id: _Optional[str] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., text: _Optional[str] = ..., clip_id: _Optional[str] = ..., score: _Optional[float] = ..., start_wall_ms: _Optional[int] = ..., end_wall_ms: _Optional[int] = ...) -> None: ...
 
 class AskResponse(_message.Message):
     __slots__ = ("answer", "evidence", "confidence", "latency_ms")

@@ -4,7 +4,9 @@ Behaviour comes from `FAKE_<NAME>_MODE`: `ok` serves; `crash` prints a line and 
 `stubborn` serves but ignores SIGTERM. `crash-on-restart` and `hang-on-restart` serve when first started
 and, started again in the same data dir, exit 3 before serving or listen but never say SERVING. On SIGTERM
 a service appends "<name>" to `<LONGWATCH_DATA_DIR>/stopped.txt`, so a test sees the order the launcher
-stopped them in (and that it stopped none of them while it restarted another).
+stopped them in (and that it stopped none of them while it restarted another). Given a chroma server
+(LONGWATCH_MEMORY_CHROMA_URL), each appends "<name> start|stop <url> answering|silent" to
+`<LONGWATCH_DATA_DIR>/chroma-seen.txt` as it starts and stops: whether the server was up for it then.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sys
 from pathlib import Path
 
 from longwatch.grpc_server import ServiceServer, run_until_signalled
-from orchestration.launcher import SERVICES
+from memory_service.core.chroma import is_chroma_answering, parse_chroma_url
+from orchestration.launcher import CHROMA_URL_ENV, SERVICES
 
 
 def run(name: str) -> None:
@@ -48,11 +51,13 @@ async def _main(name: str, is_stubborn: bool, is_serving: bool) -> None:
     stopped_log = Path(os.environ["LONGWATCH_DATA_DIR"]) / "stopped.txt"
 
     async def start() -> None:
+        _note_chroma(name, "start")
         await server.start()
         if is_serving:
             await server.set_serving()
 
     async def stop() -> None:
+        _note_chroma(name, "stop")
         await server.stop(0)
         with open(stopped_log, "a") as log:
             log.write(f"{name}\n")
@@ -62,3 +67,11 @@ async def _main(name: str, is_stubborn: bool, is_serving: bool) -> None:
         await asyncio.Event().wait()
     else:
         await run_until_signalled(start, stop)
+
+
+def _note_chroma(name: str, event: str) -> None:
+    url = os.environ.get(CHROMA_URL_ENV, "")
+    if url:
+        state = "answering" if is_chroma_answering(parse_chroma_url(url)) else "silent"
+        with open(Path(os.environ["LONGWATCH_DATA_DIR"]) / "chroma-seen.txt", "a") as seen:
+            seen.write(f"{name} {event} {url} {state}\n")

@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from longwatch.types import Answer, Evidence, StreamState, StreamStatus, StreamSummary
+from longwatch.types import (
+    Answer,
+    DeletedStream,
+    Evidence,
+    KeyframeData,
+    MemoryStats,
+    Node,
+    SearchResult,
+    StreamState,
+    StreamStatus,
+    StreamSummary,
+)
 
 
 def status(state: StreamState, position_s: float = 0.0, clips: int = 0, error: str = "") -> StreamStatus:
@@ -51,12 +62,63 @@ class FakePerception:
         return list(self.polls)
 
 
+NO_HITS = SearchResult(hits=(), nodes_read=0)
+EMPTY_STATS = MemoryStats(streams=(), disk_bytes=0)
+NOTHING_DELETED = DeletedStream(0, 0, 0)
+
+
 class FakeMemory:
-    def __init__(self, summaries: Sequence[StreamSummary] = ()) -> None:
+    """Answers each read with what it was given and records the call with its arguments."""
+
+    def __init__(
+        self,
+        summaries: Sequence[StreamSummary] = (),
+        *,
+        result: SearchResult = NO_HITS,
+        nodes: Sequence[Node] = (),
+        is_truncated: bool = False,
+        keyframes: Sequence[KeyframeData] = (),
+        stats: MemoryStats = EMPTY_STATS,
+        deleted: DeletedStream = NOTHING_DELETED,
+        error: Exception | None = None,
+    ) -> None:
         self.summaries = list(summaries)
+        self.result, self.nodes, self.is_truncated = result, list(nodes), is_truncated
+        self.keyframes, self.stats_reply, self.deleted = list(keyframes), stats, deleted
+        self.error = error
+        self.calls: list[tuple[str, dict[str, object]]] = []
+
+    def _record(self, method: str, **arguments: object) -> None:
+        self.calls.append((method, arguments))
+        if self.error is not None:
+            raise self.error
 
     async def list_streams(self) -> list[StreamSummary]:
         return self.summaries
+
+    async def search_result(self, text: str, **options: object) -> SearchResult:
+        self._record("search", text=text, **options)
+        return self.result
+
+    async def timeline(self, stream_id: str, **options: object) -> tuple[list[Node], bool]:
+        self._record("timeline", stream_id=stream_id, **options)
+        return self.nodes, self.is_truncated
+
+    async def expand(self, node_id: str) -> list[Node]:
+        self._record("expand", node_id=node_id)
+        return self.nodes
+
+    async def get(self, node_ids: Sequence[str] = (), keyframe_ids: Sequence[str] = ()):
+        self._record("get", node_ids=list(node_ids), keyframe_ids=list(keyframe_ids))
+        return self.nodes, self.keyframes
+
+    async def stats(self, stream_ids: Sequence[str] = ()) -> MemoryStats:
+        self._record("stats", stream_ids=list(stream_ids))
+        return self.stats_reply
+
+    async def delete_stream(self, stream_id: str) -> DeletedStream:
+        self._record("delete_stream", stream_id=stream_id)
+        return self.deleted
 
 
 class FakeReasoner:

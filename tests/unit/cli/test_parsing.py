@@ -1,5 +1,8 @@
 """Arguments: what reaches the client, and misuse that argparse refuses with exit status 2."""
 
+import shlex
+from pathlib import Path
+
 import pytest
 
 from longwatch import cli
@@ -46,3 +49,14 @@ def test_misuse_exits_2_with_usage(argv, capsys):
         cli.main(argv, connect=FakeClient().connect)
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_every_command_the_readme_shows_parses():
+    """The README's CLI block is what a user copies: each line must be a command the parser accepts."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    block = readme.split("## The CLI", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    lines = [shlex.split(line, comments=True) for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 10 and all(words[0] == "longwatch" for words in lines)
+    for words in lines:
+        args = cli.build_parser().parse_args(words[1:])  # exits 2, failing the test, on a flag that is not real
+        assert args.handler is not None

@@ -23,6 +23,8 @@ class FakeLauncher:
         self.is_stopped = False
         self.addresses = {name: config.address(name) for name in ("memory", "perception", "reasoner")}
         self.pids = {"memory": 1, "perception": 2, "reasoner": 3}
+        if config.starts_chroma_server:
+            self.pids["chroma"] = 4
         FakeLauncher.instances.append(self)
 
     def log_path(self, name):
@@ -70,10 +72,30 @@ def test_up_uses_flags_over_env_and_stops_on_ctrl_c(launcher, monkeypatch, tmp_p
     assert fake.config.profile == "tiny"
     assert fake.config.model_cache == tmp_path / "env-cache"
     assert fake.config.data_dir == tmp_path / "data"
-    assert dict(fake.config.ports) == {"perception": 50061, "memory": 6000, "reasoner": 50063}
+    assert dict(fake.config.ports) == {"perception": 50061, "memory": 6000, "reasoner": 50063, "chroma": 50064}
+    assert not fake.config.starts_chroma_server  # embedded chromadb unless asked
     assert fake.is_stopped
     out = capsys.readouterr().out
     assert "memory      127.0.0.1:6000" in out and "Ctrl-C" in out
+    assert "chroma" not in out
+
+
+def test_up_with_a_chroma_server_runs_it_on_the_port_given_and_prints_its_url(launcher, tmp_path, capsys):
+    instances = launcher(on_supervise=KeyboardInterrupt())
+    assert cli.main(["up", "--data-dir", str(tmp_path), "--chroma-server", "--chroma-port", "9000"]) == 0
+    [fake] = instances
+    assert fake.config.starts_chroma_server and fake.config.ports["chroma"] == 9000
+    out = capsys.readouterr().out
+    assert "  chroma      127.0.0.1:9000   pid 4 " in out
+    assert "LONGWATCH_MEMORY_CHROMA_URL=http://127.0.0.1:9000" in out
+
+
+def test_a_chroma_port_without_a_chroma_server_is_refused_before_anything_starts(launcher, tmp_path, capsys):
+    instances = launcher()
+    assert cli.main(["up", "--data-dir", str(tmp_path), "--chroma-port", "9000"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error == "error: --chroma-port sets the port of the chroma server: add --chroma-server"
+    assert instances == []
 
 
 @pytest.mark.parametrize("signal_error", [KeyboardInterrupt(), Terminated()])

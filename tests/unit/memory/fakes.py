@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from memory_service.core.chroma import ChromaConnection, ChromaLocation
+from memory_service.core.consolidate import HierarchyLimits
 from memory_service.core.memory import Memory
 from memory_service.core.store import ClipStore
 from memory_service.core.streams import StreamIndex
@@ -49,16 +51,28 @@ class MemoryFactory:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.embedder = FakeEmbedder()
+        self.chroma_url = ""  # a chroma server's URL; empty = embedded in `root`
 
-    def build(self, search_limits: SearchLimits | None = None, segment_bytes: int = 1 << 20) -> Memory:
+    def build(
+        self,
+        search_limits: SearchLimits | None = None,
+        segment_bytes: int = 1 << 20,
+        hierarchy: HierarchyLimits | None = None,
+    ) -> Memory:
         return Memory(
             embedder=self.embedder,
-            store=ClipStore(self.root / "chroma", self.embedder.name, self.embedder.dim),
+            store=self.store(),
             streams=StreamIndex(self.root / "streams.sqlite3"),
             wal=self.wal(segment_bytes),
             search_limits=search_limits or SearchLimits(),
             clip_limits=ClipLimits(max_text_chars=1000),
+            keyframe_dir=self.root / "keyframes",
+            hierarchy=hierarchy,
         )
+
+    def store(self) -> ClipStore:
+        connection = ChromaConnection(ChromaLocation(self.root / "chroma", self.chroma_url))
+        return ClipStore(connection, self.embedder.name, self.embedder.dim)
 
     def wal(self, segment_bytes: int = 1 << 20) -> WriteAheadLog:
         return WriteAheadLog(self.root / "wal", segment_bytes)

@@ -10,14 +10,17 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from longwatch.types import ClipRecord
 from memory_service.core import store as store_module
+from memory_service.core.chroma import ChromaConnection, ChromaLocation
+from memory_service.core.consolidate import HierarchyLimits
 from memory_service.core.store import ClipStore
-from memory_service.core.types import SearchQuery
+from memory_service.core.types import SearchQuery, TimelineQuery
 from memory_service.core.wal import WriteAheadLog
 from tests.unit.memory.fakes import MemoryFactory, run
 
@@ -67,7 +70,7 @@ def unfound(memories: MemoryFactory, clips: list[ClipRecord]) -> list[str]:
         lost = []
         for clip in clips:
             query = SearchQuery(text=clip.text, stream_ids=(clip.stream_id,), start_s=clip.start_s, end_s=clip.end_s)
-            if clip.clip_id not in {hit.clip_id for hit in await memory.search(query)}:
+            if clip.clip_id not in {hit.clip_id for hit in (await memory.search(query)).hits}:
                 lost.append(clip.clip_id)
         await memory.close()
         return lost
@@ -111,12 +114,12 @@ def test_a_store_whose_index_lost_clips_is_rebuilt_before_serving(memories, monk
 def test_a_rebuild_finds_the_clips_that_upserts_over_themselves_lost(memories):
     """What the replay of older versions did after a kill: every logged record upserted over itself."""
     crash_after_writing(memories.root, 0)
-    store = ClipStore(memories.root / "chroma", memories.embedder.name, memories.embedder.dim)
+    store = memories.store()
     store.open()
     store.upsert(WriteAheadLog(memories.root / "wal", 1 << 20).open())
-    lost_before = store.unreachable_in_sample(1000, random.Random(0))
+    lost_before = store.unreachable_in_sample(1000, random.Random(0), index_only=True)
     store.rebuild()
-    lost_after = store.unreachable_in_sample(1000, random.Random(0))
+    lost_after = store.unreachable_in_sample(1000, random.Random(0), index_only=True)
     count = store.count()
     store.close()
     assert lost_before, "chromadb no longer loses clips this way: keep the rebuild test, drop this precondition"
@@ -126,7 +129,7 @@ def test_a_rebuild_finds_the_clips_that_upserts_over_themselves_lost(memories):
 def test_a_rebuild_interrupted_by_a_crash_is_finished_or_undone_on_open(tmp_path):
     path = tmp_path / "chroma"
     vectors = np.eye(4, dtype=np.float32)
-    store = ClipStore(path, "fake", 4)
+    store = ClipStore(ChromaConnection(ChromaLocation(path)), "fake", 4)
     store.open()
     client = store._client  # noqa: SLF001 - staging the two states a crash can leave
     client.get_or_create_collection(store_module._REBUILT, embedding_function=None).add(  # noqa: SLF001
@@ -144,3 +147,80 @@ def test_a_rebuild_interrupted_by_a_crash_is_finished_or_undone_on_open(tmp_path
     store.open()  # crashed after: the complete copy takes its place
     assert store.count() == 3
     store.close()
+
+
+MID_STREAM_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from memory_service.core.consolidate import HierarchyLimits
+from tests.unit.memory.fakes import MemoryFactory
+from tests.unit.memory.test_crash import scene_clips
+
+async def main():
+    memory = MemoryFactory(Path(sys.argv[1])).build(hierarchy=HierarchyLimits(fanout=4, beam=2))
+    await memory.start()
+    acked = open(sys.argv[2], "a")
+    kill_after = int(sys.argv[3])
+
+    async def camera(clips):
+        for clip in clips:
+            clip_id = await memory.write(clip)
+            acked.write(clip_id + "\\n")
+            acked.flush()
+            if sum(1 for _ in open(sys.argv[2])) >= kill_after:
+                os.kill(os.getpid(), signal.SIGKILL)  # other writes are in flight, consolidation is running
+
+    clips = scene_clips(0)
+    await asyncio.gather(*(camera([c for c in clips if c.stream_id == f"cam{i}-r0"]) for i in range(3)))
+
+asyncio.run(main())
+"""
+
+
+def test_a_kill_mid_stream_loses_no_acknowledged_clip_and_consolidation_completes(memories, tmp_path):
+    acked_path = tmp_path / "acked.txt"
+    result = subprocess.run(
+        [sys.executable, "-c", MID_STREAM_WRITER, str(memories.root), str(acked_path), "77"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == -9, result.stderr[-2000:]
+    acked = acked_path.read_text().split()
+    assert len(acked) >= 77
+    by_id = {clip.clip_id: clip for clip in scene_clips(0)}
+    fanout = 4
+
+    async def scenario():
+        memory = memories.build(hierarchy=HierarchyLimits(fanout=fanout, beam=2))
+        await memory.start()
+        found = Counter()
+        for clip_id in acked:
+            clip = by_id[clip_id]
+            query = SearchQuery(text=clip.text, stream_ids=(clip.stream_id,), start_s=clip.start_s, end_s=clip.end_s)
+            ids = [hit.clip_id for hit in (await memory.search(query)).hits]
+            assert len(ids) == len(set(ids))
+            found[clip_id] += ids.count(clip_id)
+        assert await memory.wait_consolidated(60)
+        stats = await memory.stats()
+        timelines = {}
+        for stream in stats.streams:
+            nodes, _ = await memory.timeline(TimelineQuery(stream.stream_id, level=0, limit=1000))
+            timelines[stream.stream_id] = [node.node_id for node in nodes]
+        await memory.close()
+        return found, stats, timelines
+
+    found, stats, timelines = run(scenario())
+    assert [clip_id for clip_id in acked if found[clip_id] != 1] == []
+    for stream in stats.streams:
+        listed = timelines[stream.stream_id]
+        assert len(listed) == len(set(listed)) == stream.clips
+        assert set(listed) >= {clip_id for clip_id in acked if by_id[clip_id].stream_id == stream.stream_id}
+        # Consolidation caught up: every full group of F has its node, at every level.
+        expected, below = [], stream.clips
+        while below >= fanout:
+            below //= fanout
+            expected.append(below)
+        assert list(stream.nodes_per_level) == expected, stream
+        assert stream.window_clips == stream.clips - expected[0] * fanout if expected else stream.clips

@@ -12,8 +12,9 @@ import pytest
 
 from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
 from longwatch.types import ClipRecord, StreamSummary
+from memory_service.core.chroma import ChromaConnection, ChromaLocation
 from memory_service.core.memory import Memory
-from memory_service.core.search import HybridSearcher
+from memory_service.core.search import HierarchySearcher
 from memory_service.core.store import ClipStore
 from memory_service.core.types import SearchQuery, WalEntry
 from tests.unit.memory.fakes import MemoryFactory, run
@@ -68,7 +69,7 @@ def test_an_acknowledged_clip_is_searchable_at_once(memories):
     async def scenario():
         memory = await started(memories)
         assert await memory.write(GOOD) == GOOD.clip_id
-        hits = await memory.search(SearchQuery(text="KX-4721"))
+        hits = (await memory.search(SearchQuery(text="KX-4721"))).hits
         await memory.close()
         return hits
 
@@ -80,7 +81,7 @@ def test_an_acknowledged_clip_is_searchable_at_once(memories):
 def test_list_streams_counts_each_clip_once_with_its_time_span(memories):
     async def scenario():
         memory = await started(memories)
-        for start_s in (10.0, 0.0, 20.0, 10.0):  # the second 10.0 rewrites the first
+        for start_s in (0.0, 10.0, 20.0, 10.0):  # the second 10.0 rewrites the first
             await memory.write(ClipRecord("gate", start_s, start_s + 3, "a car"))
         await memory.write(ClipRecord("dock", 5.0, 6.0, "a boat"))
         streams = memory.list_streams()
@@ -98,7 +99,7 @@ def test_everything_survives_a_restart(memories):
         await memory.close()
         restarted = await started(memories)
         streams = restarted.list_streams()
-        hits = await restarted.search(SearchQuery(text="HULL 77", k=1))
+        hits = (await restarted.search(SearchQuery(text="HULL 77", k=1))).hits
         await restarted.close()
         return streams, hits
 
@@ -119,7 +120,7 @@ def test_a_logged_clip_missing_from_the_store_is_replayed_on_start(memories):
         memory = await started(memories)
         streams = memory.list_streams()
         embeds_at_start = memories.embedder.calls - calls_before
-        hits = await memory.search(SearchQuery(text="red car KX-4721"))
+        hits = (await memory.search(SearchQuery(text="red car KX-4721"))).hits
         await memory.close()
         return streams, embeds_at_start, hits
 
@@ -140,7 +141,7 @@ def test_a_log_holding_one_clip_twice_is_replayed_with_the_later_version(memorie
     async def scenario():
         memory = await started(memories)
         streams = memory.list_streams()
-        hits = await memory.search(SearchQuery(text="KX-4721"))
+        hits = (await memory.search(SearchQuery(text="KX-4721"))).hits
         await memory.close()
         return streams, hits
 
@@ -184,7 +185,7 @@ def test_a_second_file_under_a_stream_name_is_refused_even_after_a_restart(memor
         with pytest.raises(FailedPrecondition, match="'gate' already holds the clips of another file"):
             await restarted.write(day2)
         await restarted.write(ClipRecord(**{**day2.__dict__, "stream_id": "gate-day2"}))
-        hits = await restarted.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))
+        hits = (await restarted.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))).hits
         streams = restarted.list_streams()
         await restarted.close()
         return hits, streams
@@ -196,14 +197,14 @@ def test_a_second_file_under_a_stream_name_is_refused_even_after_a_restart(memor
 
 def test_close_waits_for_a_search_in_progress_before_closing_the_store(memories, monkeypatch):
     ranking = threading.Event()
-    real_rank = HybridSearcher.rank
+    real_rank = HierarchySearcher.rank
 
-    def slow_rank(self, query, embedding):
+    def slow_rank(self, query, vector, space):
         ranking.set()
         time.sleep(0.3)  # still reading the store when close() is called
-        return real_rank(self, query, embedding)
+        return real_rank(self, query, vector, space)
 
-    monkeypatch.setattr(HybridSearcher, "rank", slow_rank)
+    monkeypatch.setattr(HierarchySearcher, "rank", slow_rank)
 
     async def scenario():
         memory = await started(memories)
@@ -213,7 +214,7 @@ def test_close_waits_for_a_search_in_progress_before_closing_the_store(memories,
         await memory.close()
         return await search
 
-    assert [hit.clip_id for hit in run(scenario())] == [GOOD.clip_id]
+    assert [hit.clip_id for hit in run(scenario()).hits] == [GOOD.clip_id]
 
 
 def test_a_second_file_is_refused_while_the_first_ones_clip_waits_for_a_store_retry(memories, monkeypatch):
@@ -232,7 +233,7 @@ def test_a_second_file_is_refused_while_the_first_ones_clip_waits_for_a_store_re
         with pytest.raises(FailedPrecondition, match="another file"):
             await memory.write(day2)
         await memory.write(ClipRecord("dock", 0.0, 1.0, "a boat"))
-        hits = await memory.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))
+        hits = (await memory.search(SearchQuery(text="KX-4721", stream_ids=("gate",)))).hits
         await memory.close()
         return hits
 
@@ -251,7 +252,7 @@ def test_file_streams_stored_before_sources_were_recorded_take_no_new_file(memor
         upgraded = await started(memories)
         with pytest.raises(FailedPrecondition, match="stored before memory recorded which file"):
             await upgraded.write(ClipRecord(**{**GOOD.__dict__, "caption": "an empty yard", "source_key": "day2"}))
-        await upgraded.write(ClipRecord("yard", 0.0, 2.0, "a dog", source_key="yard-file"))  # live only so far
+        await upgraded.write(ClipRecord("yard", 2.0, 4.0, "a dog", source_key="yard-file"))  # live only so far
         await upgraded.close()
 
     run(scenario())
@@ -295,7 +296,7 @@ def test_a_store_built_with_another_embedder_is_refused(memories, tmp_path):
         memory = await started(memories)
         await memory.write(GOOD)
         await memory.close()
-        other = ClipStore(memories.root / "chroma", "another-model", 384)
+        other = ClipStore(ChromaConnection(ChromaLocation(memories.root / "chroma")), "another-model", 384)
         with pytest.raises(FailedPrecondition, match="fake-bag-of-words"):
             other.open()
 
@@ -305,7 +306,7 @@ def test_a_store_built_with_another_embedder_is_refused(memories, tmp_path):
 def test_a_second_process_on_the_same_directory_is_refused(memories):
     async def scenario():
         memory = await started(memories)
-        second = ClipStore(memories.root / "chroma", memories.embedder.name, memories.embedder.dim)
+        second = memories.store()
         with pytest.raises(FailedPrecondition, match="another memory service"):
             second.open()
         await memory.close()

@@ -1,15 +1,21 @@
-"""Hybrid search: exact names and numbers outrank near meanings; filters keep to streams and times."""
+"""Search over the short-term window: exact names and numbers outrank near meanings; filters keep to
+streams and times; floods of one text leave room for the others. (The walk down the hierarchy is
+tested in test_hierarchy.py.)"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import pytest
 
 from longwatch.errors import InvalidArgument
 from longwatch.types import ClipRecord
-from memory_service.core.search import HybridSearcher, exact_terms, validate_query
-from memory_service.core.store import ClipStore, match_form
+from memory_service.core.chroma import ChromaConnection, ChromaLocation
+from memory_service.core.hierarchy import Frontier
+from memory_service.core.nodes import NodeStore
+from memory_service.core.search import HierarchySearcher, TreeReader, exact_terms, validate_query
+from memory_service.core.store import ClipStore, clip_metadata, clip_node, match_form
 from memory_service.core.types import SearchLimits, SearchQuery, WalEntry
 from tests.unit.memory.fakes import FakeEmbedder
 
@@ -18,24 +24,41 @@ def clip(stream_id: str, start_s: float, caption: str, ocr: tuple[str, ...] = ()
     return ClipRecord(stream_id=stream_id, start_s=start_s, end_s=start_s + length_s, caption=caption, ocr_lines=ocr)
 
 
+@dataclass
+class Window:
+    """Clips in the store and in the frontier, unconsolidated: what a search reads first."""
+
+    clips: ClipStore
+    tree: TreeReader
+
+
 @pytest.fixture
 def store(tmp_path, embedder):
-    clip_store = ClipStore(tmp_path / "chroma", embedder.name, embedder.dim)
+    clip_store = ClipStore(ChromaConnection(ChromaLocation(tmp_path / "chroma")), embedder.name, embedder.dim)
     clip_store.open()
-    yield clip_store
+    nodes = NodeStore(embedder.name, embedder.dim)
+    nodes.open(clip_store.connection.client)
+    yield Window(clip_store, TreeReader(clip_store, nodes, Frontier()))
     clip_store.close()
 
 
-def fill(store: ClipStore, embedder: FakeEmbedder, records: list[ClipRecord]) -> None:
+def fill(store: Window, embedder: FakeEmbedder, records: list[ClipRecord]) -> None:
     vectors = embedder.embed([record.text for record in records])
-    store.upsert([WalEntry(clip=record, embedding=vector) for record, vector in zip(records, vectors, strict=True)])
+    entries = [WalEntry(clip=record, embedding=vector) for record, vector in zip(records, vectors, strict=True)]
+    store.clips.upsert(entries)
+    store.tree.frontier.add(
+        replace(
+            clip_node(entry.clip.clip_id, clip_metadata(entry.clip), match_form(entry.clip.text), entry.embedding, seq)
+        )
+        for seq, entry in enumerate(entries)
+    )
 
 
-def search(store, embedder, text, limits: SearchLimits | None = None, **query_fields):
+def search(store: Window, embedder, text, limits: SearchLimits | None = None, **query_fields):
     limits = limits or SearchLimits()
     query = SearchQuery(text=text, **query_fields)
     validate_query(query, limits)
-    return HybridSearcher(store, limits).rank(query, embedder.embed([text])[0])
+    return list(HierarchySearcher(store.tree, limits, fanout=16, beam=4).rank(query, embedder.embed([text])[0]).hits)
 
 
 PLATE_QUERY = "which red car had the plate KX-4721"

@@ -39,6 +39,7 @@ def test_defaults():
     assert settings.memory_addr == "127.0.0.1:50062"
     assert (settings.sample_fps, settings.clip_max_s) == (1.0, 4.0)
     assert settings.encoder is None and settings.captioner is None
+    assert (settings.keyframes_per_clip, settings.keyframe_max_side_px, settings.keyframe_jpeg_quality) == (1, 480, 75)
 
 
 def test_env_names(monkeypatch):
@@ -58,7 +59,16 @@ def test_unknown_field_is_rejected():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"port": 0}, {"sample_fps": 0}, {"clip_max_s": -1}, {"scene_change_fraction": 1.5}, {"frame_queue_size": 0}],
+    [
+        {"port": 0},
+        {"sample_fps": 0},
+        {"clip_max_s": -1},
+        {"scene_change_fraction": 1.5},
+        {"frame_queue_size": 0},
+        {"keyframes_per_clip": 9},  # memory takes at most 8 a clip
+        {"keyframe_max_side_px": 0},
+        {"keyframe_jpeg_quality": 100},
+    ],
 )
 def test_bad_values_are_rejected_naming_the_field(bad):
     with pytest.raises(pydantic.ValidationError, match=next(iter(bad))):

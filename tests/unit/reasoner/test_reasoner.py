@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 
 import pytest
 
@@ -40,6 +41,15 @@ async def test_answer_with_evidence_best_first():
     assert answer.evidence[0].clip_id == HITS[0].clip_id and answer.evidence[0].score == 0.9
     assert 0 < answer.confidence <= 1
     assert answer.latency_ms >= 0
+
+
+async def test_evidence_of_a_live_stream_keeps_its_wall_clock():
+    plate = hit("a red car stops. text on screen: KPL 4721", 10, 15, 0.9)
+    live = replace(plate, start_wall_ms=1_796_299_210_000, end_wall_ms=1_796_299_215_000)
+    reasoner, _, _ = make(retriever=FakeRetriever(hits=[live, HITS[1]], streams=["gate"]))
+    answer = await reasoner.ask(PLATE)
+    wall = {e.clip_id: (e.start_wall_ms, e.end_wall_ms) for e in answer.evidence}
+    assert wall == {live.clip_id: (1_796_299_210_000, 1_796_299_215_000), HITS[1].clip_id: (0, 0)}
 
 
 async def test_llm_runs_off_the_event_loop():
