@@ -1,5 +1,6 @@
 """The memory service's reads as a process serves them through the SDK: the hierarchy (Timeline, Expand,
-Search of a level), Get of nodes and keyframes, Stats, wall-clock ranges, and DeleteStream."""
+Search of a level), Get of nodes and keyframes, Stats, wall-clock ranges, and DeleteStream. Every test
+runs twice (the `chroma_mode` fixture): with embedded chromadb, and with a real `chroma run` server."""
 
 from __future__ import annotations
 
@@ -11,39 +12,10 @@ import pytest
 from longwatch.client import MemoryClient
 from longwatch.errors import InvalidArgument, NotFound
 from longwatch.types import ClipRecord, Keyframe
-from tests.integration.servers import ServiceProcess, free_port, start_service
+from tests.integration.conftest import MEMORY_READY_TIMEOUT_S, tiny_env, with_client
+from tests.integration.servers import ServiceProcess, chroma_env, free_port, start_service
 
-READY_TIMEOUT_S = 180.0  # importing torch and building the tiny model on a slow machine
-
-
-@pytest.fixture(scope="session")
-def model_cache_dir(tmp_path_factory):
-    """One model cache for the whole session (the same one test_memory_service uses), built once."""
-    path = tmp_path_factory.getbasetemp() / "model-cache"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def tiny_env(data_dir, model_cache_dir) -> dict[str, str]:
-    return {
-        "LONGWATCH_PROFILE": "tiny",
-        "LONGWATCH_DATA_DIR": str(data_dir),
-        "LONGWATCH_MODEL_CACHE": str(model_cache_dir),
-        "LONGWATCH_MEMORY_FANOUT": str(FANOUT),
-    }
-
-
-def with_client(address: str, action):
-    """Runs `await action(client)` on a fresh event loop and client."""
-
-    async def go():
-        client = MemoryClient(address)
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(go())
+READY_TIMEOUT_S = MEMORY_READY_TIMEOUT_S
 
 
 FANOUT = 2  # the smallest hierarchy: a few clips already build segments and an episode
@@ -75,16 +47,19 @@ CAM = [
 
 
 @pytest.fixture(scope="module")
-def memory(tmp_path_factory, model_cache_dir):
-    data_dir = tmp_path_factory.mktemp("memory-reads")
-    service = start_service("memory_service", tiny_env(data_dir, model_cache_dir), free_port(), READY_TIMEOUT_S)
-    try:
-        acknowledged = with_client(service.address, lambda client: client.write_clips(GATE + CAM))
-        assert acknowledged == [clip.clip_id for clip in GATE + CAM]
-        with_client(service.address, wait_for_segments)
-        yield service
-    finally:
-        exit_code = service.stop()
+def memory(tmp_path_factory, model_cache_dir, chroma_mode):
+    """A memory process holding GATE and CAM, consolidated, its vectors where `chroma_mode` puts them."""
+    data_dir = tmp_path_factory.mktemp(f"memory-reads-{chroma_mode}")
+    with chroma_env(chroma_mode, data_dir.parent / f"{data_dir.name}-chroma") as chroma:
+        env = {**tiny_env(data_dir, model_cache_dir, fanout=FANOUT), **chroma}
+        service = start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
+        try:
+            acknowledged = with_client(service.address, lambda client: client.write_clips(GATE + CAM))
+            assert acknowledged == [clip.clip_id for clip in GATE + CAM]
+            with_client(service.address, wait_for_segments)
+            yield service
+        finally:
+            exit_code = service.stop()
     assert exit_code == 0, service.output()
 
 

@@ -4,48 +4,18 @@ embedded chromadb, and with a real `chroma run` server on a free loopback port."
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from longwatch.client import MemoryClient
 from longwatch.errors import InvalidArgument
 from longwatch.types import ClipRecord, StreamSummary
+from tests.integration.conftest import MEMORY_READY_TIMEOUT_S, tiny_env, with_client
 from tests.integration.servers import ChromaMode, ServiceProcess, chroma_env, free_port, start_service
 
-READY_TIMEOUT_S = 180.0  # importing torch and building the tiny model on a slow machine
-
-
-@pytest.fixture(scope="session")
-def model_cache_dir(tmp_path_factory):
-    """One model cache for the whole session, so the tiny models are built once."""
-    path = tmp_path_factory.getbasetemp() / "model-cache"
-    path.mkdir(exist_ok=True)
-    return path
-
-
-def tiny_env(data_dir, model_cache_dir) -> dict[str, str]:
-    return {
-        "LONGWATCH_PROFILE": "tiny",
-        "LONGWATCH_DATA_DIR": str(data_dir),
-        "LONGWATCH_MODEL_CACHE": str(model_cache_dir),
-    }
-
-
-def with_client(address: str, action):
-    """Runs `await action(client)` on a fresh event loop and client."""
-
-    async def go():
-        client = MemoryClient(address)
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    return asyncio.run(go())
+READY_TIMEOUT_S = MEMORY_READY_TIMEOUT_S
 
 
 GATE = [
