@@ -27,6 +27,7 @@ test: venv
 bench: venv
 	$(VENV)/bin/longwatch eval --quick --results benchmarks/results
 	$(PY) -m benchmarks.scaling --quick
+	$(PY) -m benchmarks.memory --quick
 	$(PY) -m benchmarks.load --quick
 	$(PY) -m benchmarks.faults --quick
 	$(PY) -m benchmarks.bad_input --quick
@@ -35,6 +36,7 @@ bench: venv
 bench-full: venv
 	$(VENV)/bin/longwatch eval --full --results benchmarks/results
 	$(PY) -m benchmarks.scaling --full
+	$(PY) -m benchmarks.memory
 	$(PY) -m benchmarks.load
 	$(PY) -m benchmarks.faults
 	$(PY) -m benchmarks.bad_input

@@ -7,7 +7,6 @@ visual embedding; a clip every `clip_s` seconds of stream time, back to back.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -74,16 +73,13 @@ def history_stream(index: int, hours: float, clip_s: float) -> HistoryStream:
     return HistoryStream(f"history-{index}", hours, clip_s, f"{7315 + 111 * index}", f"KPL {4721 + 101 * index}")
 
 
-async def write_history(client: LongwatchClient, stream: HistoryStream, writers: int = 1) -> float:
-    """Writes every clip of `stream` over `writers` concurrent WriteClips streams; returns wall s."""
-    indexes = list(range(stream.clip_count))
+async def write_history(client: LongwatchClient, stream: HistoryStream) -> float:
+    """Writes every clip of `stream` in time order, WRITE_BATCH per WriteClips call; returns wall s.
+    (Memory refuses a stream's clips out of time order, so one stream is one writer.)"""
     started = time.perf_counter()
-
-    async def writer(share: Sequence[int]) -> None:
-        for start in range(0, len(share), WRITE_BATCH):
-            await client.memory.write_clips([stream.clip(index) for index in share[start : start + WRITE_BATCH]])
-
-    await asyncio.gather(*(writer(indexes[offset::writers]) for offset in range(writers)))
+    for start in range(0, stream.clip_count, WRITE_BATCH):
+        end = min(start + WRITE_BATCH, stream.clip_count)
+        await client.memory.write_clips([stream.clip(index) for index in range(start, end)])
     return time.perf_counter() - started
 
 
@@ -185,12 +181,9 @@ class WriteRate:
 
 
 async def probe_write_rate(client: LongwatchClient) -> WriteRate:
-    """ms per clip with 1 and with 2 concurrent WriteClips streams, PROBE_CLIPS clips each."""
-    rates = {}
-    for writers in (1, 2):
-        probe = HistoryStream(f"write-probe-{writers}", PROBE_CLIPS * 4.0 / 3600, 4.0, "0", "X 0")
-        rates[writers] = await write_history(client, probe, writers) * 1000 / probe.clip_count
-    return WriteRate(rates)
+    """ms per clip with one WriteClips stream, PROBE_CLIPS clips."""
+    probe = HistoryStream("write-probe-1", PROBE_CLIPS * 4.0 / 3600, 4.0, "0", "X 0")
+    return WriteRate({1: await write_history(client, probe) * 1000 / probe.clip_count})
 
 
 @dataclass(frozen=True)
@@ -207,12 +200,12 @@ async def history_section(
     clip_s = plan.clip_s
     streams = [history_stream(index, hours, clip_s) for index, hours in enumerate(plan.hours)]
     progress(f"write rate {rate.ms_per_clip} ms/clip by writers; history clips {clip_s:g} s long")
-    write_s = {streams[0].stream_id: await write_history(client, streams[0], rate.writers)}
+    write_s = {streams[0].stream_id: await write_history(client, streams[0])}
     alone = await measure_latencies(client, streams[:1], plan.repeats)
     stored_alone = await _stored_clips(client)
     sizes = [store_sizes(memory_dir)]  # before each longer stream, and after the last
     for stream in streams[1:]:
-        write_s[stream.stream_id] = await write_history(client, stream, rate.writers)
+        write_s[stream.stream_id] = await write_history(client, stream)
         sizes.append(store_sizes(memory_dir))
         progress(f"wrote {stream.clip_count:,} clips of {stream.hours:g} h in {write_s[stream.stream_id]:.0f} s")
     together = await measure_latencies(client, streams, plan.repeats)

@@ -11,7 +11,7 @@ from longwatch.grpc_server import ServiceServer, serve_process, start_metrics_en
 from longwatch.memory.v1 import memory_pb2_grpc
 from memory_service.core.chroma import ChromaConnection, ChromaLocation
 from memory_service.core.consolidate import HierarchyLimits
-from memory_service.core.embedders import embedder_name_for, load_embedder
+from memory_service.core.embedders import TextEmbedder, embedder_name_for, load_embedder
 from memory_service.core.memory import Memory
 from memory_service.core.store import ClipStore
 from memory_service.core.streams import StreamIndex
@@ -43,34 +43,7 @@ class MemoryApp:
             batch_size=settings.embed_batch_size,
         )
         embedder = await asyncio.to_thread(load_embedder, name, options)  # loads and warms: seconds
-        chroma = ChromaConnection(ChromaLocation(path=settings.chroma_dir, url=settings.chroma_url))
-        self.memory = Memory(
-            embedder=embedder,
-            store=ClipStore(chroma, embedder.name, embedder.dim),
-            streams=StreamIndex(settings.stream_index_path),
-            wal=WriteAheadLog(settings.wal_dir, settings.wal_segment_bytes),
-            keyframe_dir=settings.keyframe_dir,
-            hierarchy=HierarchyLimits(
-                fanout=settings.fanout,
-                beam=settings.search_beam,
-                retention_max_age_s=settings.retention_max_age_s,
-                retention_max_bytes=settings.retention_max_bytes,
-            ),
-            commit_batch=settings.commit_batch,
-            summarizer=make_summarizer(settings),
-            search_limits=SearchLimits(
-                candidates=settings.search_candidates,
-                exact_term_bonus=settings.exact_term_bonus,
-                max_exact_terms=settings.max_exact_terms,
-                max_query_chars=settings.max_query_chars,
-                max_streams=settings.max_search_streams,
-            ),
-            clip_limits=ClipLimits(
-                max_text_chars=settings.max_clip_text_chars,
-                max_keyframes=settings.max_keyframes_per_clip,
-                max_keyframe_bytes=settings.max_keyframe_bytes,
-            ),
-        )
+        self.memory = build_memory(settings, embedder)
         await self.memory.start()  # replays the log
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
         memory_pb2_grpc.add_MemoryServiceServicer_to_server(MemoryServicer(self.memory), self.server.grpc_server)
@@ -86,6 +59,39 @@ class MemoryApp:
         if self.memory is not None:
             await self.memory.close()
         logger.info("memory service stopped")
+
+
+def build_memory(settings: MemorySettings, embedder: TextEmbedder) -> Memory:
+    """The Memory these settings describe, around a loaded embedder (the benchmarks build it the same way)."""
+    chroma = ChromaConnection(ChromaLocation(path=settings.chroma_dir, url=settings.chroma_url))
+    return Memory(
+        embedder=embedder,
+        store=ClipStore(chroma, embedder.name, embedder.dim),
+        streams=StreamIndex(settings.stream_index_path),
+        wal=WriteAheadLog(settings.wal_dir, settings.wal_segment_bytes),
+        keyframe_dir=settings.keyframe_dir,
+        hierarchy=HierarchyLimits(
+            fanout=settings.fanout,
+            beam=settings.search_beam,
+            retention_max_age_s=settings.retention_max_age_s,
+            retention_max_bytes=settings.retention_max_bytes,
+            cache_nodes=settings.node_cache,
+        ),
+        commit_batch=settings.commit_batch,
+        summarizer=make_summarizer(settings),
+        search_limits=SearchLimits(
+            candidates=settings.search_candidates,
+            exact_term_bonus=settings.exact_term_bonus,
+            max_exact_terms=settings.max_exact_terms,
+            max_query_chars=settings.max_query_chars,
+            max_streams=settings.max_search_streams,
+        ),
+        clip_limits=ClipLimits(
+            max_text_chars=settings.max_clip_text_chars,
+            max_keyframes=settings.max_keyframes_per_clip,
+            max_keyframe_bytes=settings.max_keyframe_bytes,
+        ),
+    )
 
 
 def make_summarizer(settings: MemorySettings) -> Summarizer:

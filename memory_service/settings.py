@@ -59,6 +59,9 @@ class MemorySettings(CommonSettings):
     search_beam: int = Field(
         4, ge=1, le=64, description="best nodes per level a search expands on its way down the hierarchy"
     )
+    node_cache: int = Field(
+        20_000, ge=0, le=10_000_000, description="summary nodes searches keep in RAM (about 2 KB each at 384-d)"
+    )
     chroma_url: str = Field(
         "",
         max_length=2048,

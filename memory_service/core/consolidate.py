@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from memory_service import metrics
-from memory_service.core.hierarchy import Frontier, TreeNode, node_id
+from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode, node_id
 from memory_service.core.keyframes import KeyframeFiles
 from memory_service.core.nodes import NodeStore, summary_text
 from memory_service.core.store import ClipStore, match_form
@@ -44,6 +44,7 @@ class HierarchyLimits:
     beam: int = 4
     retention_max_age_s: float = 0.0  # 0 = no limit
     retention_max_bytes: int = 0  # per stream; 0 = no limit
+    cache_nodes: int = 20_000  # summary nodes kept in RAM for searches (about 2 KB each at 384-d)
 
 
 class Consolidator:
@@ -60,6 +61,7 @@ class Consolidator:
         embed: Callable[[list[str]], np.ndarray],
         limits: HierarchyLimits,
         tree_lock: threading.Lock,
+        cache: NodeCache,
     ) -> None:
         self._clips = clips
         self._nodes = nodes
@@ -70,6 +72,7 @@ class Consolidator:
         self._embed = embed
         self._limits = limits
         self._tree_lock = tree_lock  # held per node built or batch removed; DeleteStream holds it too
+        self._cache = cache
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -184,6 +187,7 @@ class Consolidator:
             )
         )
         self._frontier.replace(node, fanout)
+        self._cache.put(children)  # out of the frontier now, and what a walk down this node reads next
         self.nodes_built += 1
         metrics.NODES_BUILT.inc()
 
@@ -253,6 +257,7 @@ class Consolidator:
             metrics.RETENTION_REMOVED.labels("clip_text").inc(len(ids))
         else:
             self._nodes.delete(level, ids)
+            self._cache.drop(ids)
             self._streams.remove_nodes(stream_id, ids)
             metrics.RETENTION_REMOVED.labels("summary").inc(len(ids))
         if is_top:

@@ -11,6 +11,7 @@ of the nodes it expands, so its cost grows with F times the depth, not with the 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -80,6 +81,46 @@ class TreeNode:
             if end_wall_ms and self.start_wall_ms > end_wall_ms:
                 return False
         return True
+
+
+class NodeCache:
+    """The summary nodes (levels 1 and up) read or built lately, with their vectors, least recently used
+    out first: a walk down a long history then reads only the clips of its last step from the store."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._nodes: OrderedDict[str, TreeNode] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, nodes: Iterable[TreeNode]) -> None:
+        with self._lock:
+            for node in nodes:
+                if node.level == 0 or node.text_vector is None:
+                    continue
+                self._nodes[node.node_id] = node
+                self._nodes.move_to_end(node.node_id)
+            while len(self._nodes) > self._capacity:
+                self._nodes.popitem(last=False)
+
+    def get(self, ids: Iterable[str]) -> dict[str, TreeNode]:
+        with self._lock:
+            found = {}
+            for value in ids:
+                node = self._nodes.get(value)
+                if node is not None:
+                    self._nodes.move_to_end(value)
+                    found[value] = node
+            return found
+
+    def drop(self, ids: Iterable[str]) -> None:
+        with self._lock:
+            for value in ids:
+                self._nodes.pop(value, None)
+
+    def drop_stream(self, stream_id: str) -> None:
+        with self._lock:
+            for value in [key for key, node in self._nodes.items() if node.stream_id == stream_id]:
+                del self._nodes[value]
 
 
 class Frontier:

@@ -19,7 +19,6 @@ import asyncio
 import logging
 import random
 import threading
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -52,7 +51,7 @@ from memory_service import metrics
 from memory_service.core.batching import Batcher
 from memory_service.core.consolidate import Consolidator, HierarchyLimits
 from memory_service.core.embedders import TextEmbedder
-from memory_service.core.hierarchy import Frontier, TreeNode, node_id, parse_keyframe_id, parse_node_id
+from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode, node_id, parse_keyframe_id, parse_node_id
 from memory_service.core.keyframes import JPEG_MAGIC, KeyframeFiles
 from memory_service.core.nodes import NodeStore, record_bytes
 from memory_service.core.search import HierarchySearcher, TreeReader, validate_query, validate_time_range
@@ -68,7 +67,7 @@ from memory_service.core.types import (
     WalEntry,
     WalRecord,
 )
-from memory_service.core.wal import WriteAheadLog, encode_entry
+from memory_service.core.wal import WriteAheadLog
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +142,13 @@ class Memory:
         self._clip_limits = clip_limits
         self._hierarchy = hierarchy or HierarchyLimits()
         self._frontier = Frontier()
+        self._cache = NodeCache(self._hierarchy.cache_nodes)
         self._tree_lock = threading.Lock()
         self._searcher = HierarchySearcher(
-            TreeReader(store, self._nodes, self._frontier), search_limits, self._hierarchy.fanout, self._hierarchy.beam
+            TreeReader(store, self._nodes, self._frontier, self._cache),
+            search_limits,
+            self._hierarchy.fanout,
+            self._hierarchy.beam,
         )
         self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-embed")
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-write")
@@ -163,9 +166,9 @@ class Memory:
             embed=self._embed_now,
             limits=self._hierarchy,
             tree_lock=self._tree_lock,
+            cache=self._cache,
         )
         self._unapplied: list[WalEntry] = []  # logged but not yet in the store (a store failure)
-        self._log_bytes: Counter[str] = Counter()  # per stream, bytes of its records written to the log
         self._is_ready = False
         self._is_closed = False
 
@@ -383,7 +386,6 @@ class Memory:
                 deleted.append(record.stream_id)
             elif self._is_replayable(record):
                 entries.append(record)
-                self._log_bytes[record.clip.stream_id] += len(encode_entry(record))
         return entries, deleted
 
     def _load_frontier(self) -> None:
@@ -466,13 +468,11 @@ class Memory:
         metrics.COMMIT_BATCH_RECORDS.observe(len(accepted))
         try:
             with metrics.WAL_APPEND_SECONDS.time():
-                sizes = self._wal.append_many([entry for _, entry in accepted])
+                self._wal.append_many([entry for _, entry in accepted])
         except LongwatchError as exc:
             for index, _ in accepted:
                 results[index] = exc
             return results
-        for (_, entry), size in zip(accepted, sizes, strict=True):
-            self._log_bytes[entry.clip.stream_id] += size
         self._unapplied.extend(entry for _, entry in accepted)
         # Earlier entries whose store write failed are retried first; the log keeps them until then.
         self._store.upsert(self._unapplied)
@@ -567,7 +567,6 @@ class Memory:
         self._wal.roll()
         self._wal.mark_applied()
         self._wal.checkpoint()
-        self._log_bytes.pop(stream_id, None)
         self._update_gauges()
         logger.info(
             "deleted stream %s: %d clips, %d nodes, %d keyframes",
@@ -585,6 +584,7 @@ class Memory:
             self._keyframes.delete_stream(stream_id)
             clips, nodes, keyframes = self._streams.delete_stream(stream_id)
             self._frontier.drop_stream(stream_id)
+            self._cache.drop_stream(stream_id)
         return DeletedStream(clips_deleted=clips, nodes_deleted=nodes, keyframes_deleted=keyframes)
 
     def _read_nodes(self, ids: Sequence[str]) -> list[Node]:
@@ -635,7 +635,7 @@ class Memory:
             vector_bytes=totals.vector_bytes,
             metadata_bytes=totals.metadata_bytes,
             keyframe_bytes=totals.keyframe_bytes,
-            log_bytes=self._log_bytes.get(stream_id, 0),
+            log_bytes=self._wal.bytes_by_stream().get(stream_id, 0),
             keyframes_removed=totals.keyframes_removed,
             clip_texts_removed=totals.clip_texts_removed,
             summaries_removed=totals.summaries_removed,

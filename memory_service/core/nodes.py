@@ -78,6 +78,28 @@ def node_from_record(record_id: str, metadata: Mapping[str, Any], document: str 
     )
 
 
+def _visual_metadata(node: TreeNode) -> dict[str, Any]:
+    return {
+        "stream_id": node.stream_id,
+        "level": node.level,
+        "seq": node.seq,
+        "start_s": float(node.start_s),
+        "end_s": float(node.end_s),
+        "start_wall_ms": int(node.start_wall_ms),
+    }
+
+
+def _query(
+    collection: Any, vector: np.ndarray, n_results: int, where: Mapping[str, Any] | None, include: list[str]
+) -> Any:
+    return collection.query(
+        query_embeddings=[np.asarray(vector, dtype=np.float32)],
+        n_results=n_results,
+        where=dict(where) if where else None,
+        include=include,
+    )
+
+
 def record_bytes(vector: np.ndarray | None, document: str, metadata: Mapping[str, Any]) -> tuple[int, int]:
     """(vector bytes, text and metadata bytes) one record holds, as Stats and retention count them."""
     vector_bytes = 0 if vector is None else int(np.asarray(vector).size) * 4
@@ -136,8 +158,34 @@ class NodeStore:
             collection.upsert(
                 ids=[node.node_id for node in members],
                 embeddings=np.stack([node.visual_vector for node in members]),  # (N, V)
-                metadatas=[{"stream_id": node.stream_id, "level": node.level, "seq": node.seq} for node in members],
+                metadatas=[_visual_metadata(node) for node in members],
             )
+
+    def nearest_summaries(
+        self, level: int, vector: np.ndarray, n_results: int, where: Mapping[str, Any] | None
+    ) -> list[TreeNode]:
+        """The summary nodes of `level` >= 1 nearest `vector` by chromadb's index, with their vectors."""
+        collection = self._collections.get(node_collection(level))
+        if collection is None:
+            return []
+        result = _query(collection, vector, n_results, where, ["documents", "metadatas", "embeddings"])
+        rows = zip(
+            result["ids"][0], result["metadatas"][0], result["documents"][0], result["embeddings"][0], strict=True
+        )
+        return [
+            node_from_record(record_id, metadata, document, vector) for record_id, metadata, document, vector in rows
+        ]
+
+    def nearest_visual(
+        self, level: int, vector: np.ndarray, n_results: int, where: Mapping[str, Any] | None
+    ) -> dict[str, np.ndarray]:
+        """Ids and visual vectors of the nodes of `level` nearest `vector` by chromadb's index."""
+        collection = self._collections.get(visual_collection(level, int(vector.size)))
+        if collection is None:
+            return {}
+        result = _query(collection, vector, n_results, where, ["embeddings"])
+        rows = zip(result["ids"][0], result["embeddings"][0], strict=True)
+        return {record_id: np.asarray(found, dtype=np.float32) for record_id, found in rows}
 
     def get(self, level: int, ids: Sequence[str], vectors: bool = True) -> list[TreeNode]:
         """The stored nodes of `level` >= 1 among `ids`, in the order of `ids`; missing ones left out."""

@@ -7,6 +7,12 @@ times F times the number of levels walked. So a search over 24 hours reads a few
 not 21,600 clips, and one over a short history reads every node (as exact as a flat scan).
 Scores are cosine similarity, exact (numpy over the vectors read), plus a bonus per exact term.
 
+A summary of thousands of clips cannot point at every event under it (an embedder reads its first few
+hundred tokens), so the walk is also seeded with the nodes of the asked level nearest the query in
+chromadb's vector index (`SearchLimits.candidates` of them, an HNSW lookup: logarithmic, not a scan).
+The seeds find the needle; the walk finds what the index misses (a flood of identical vectors hides
+clips from HNSW, issue 12.8) and keeps the search inside the hierarchy's time structure.
+
 A plate number or an on-screen code is what embeddings blur most ("KX-4721" and "KX-4712"
 embed almost alike), so the exact terms of a query (tokens with digits, upper-case words,
 quoted phrases) raise the score of the nodes whose text holds them, which steers the walk to
@@ -40,7 +46,7 @@ from longwatch.validation import (
     validate_stream_time_s,
     validate_wall_ms,
 )
-from memory_service.core.hierarchy import Frontier, TreeNode
+from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode
 from memory_service.core.nodes import NodeStore
 from memory_service.core.store import ClipStore, match_words
 from memory_service.core.types import MAX_K, SearchLimits, SearchQuery
@@ -146,10 +152,11 @@ def _few_of_each_text(scored: list[tuple[float, TreeNode]], most: int) -> list[t
 class TreeReader:
     """What a search reads: the frontier from RAM, and nodes' children from the stores."""
 
-    def __init__(self, clips: ClipStore, nodes: NodeStore, frontier: Frontier) -> None:
+    def __init__(self, clips: ClipStore, nodes: NodeStore, frontier: Frontier, cache: NodeCache) -> None:
         self.clips = clips
         self.nodes = nodes
         self.frontier = frontier
+        self.cache = cache
 
     def children(self, parents: Sequence[TreeNode], space: Space) -> dict[str, list[TreeNode]]:
         """Each parent's stored children (in time order), read with one store call per level."""
@@ -159,14 +166,41 @@ class TreeReader:
         read: dict[str, TreeNode] = {}
         for level, members in by_level.items():
             ids = [child_id for parent in members for child_id in parent.child_ids]
-            found = self.clips.get_nodes(ids) if level == 0 else self.nodes.get(level, ids)
+            found = self._read(level, ids)
             if space == "visual":
-                vectors = self.nodes.visual_vectors(level, [node.node_id for node in found])
-                found = [replace(node, visual_vector=vectors.get(node.node_id)) for node in found]
+                lacking = [node.node_id for node in found if node.visual_vector is None]
+                vectors = self.nodes.visual_vectors(level, lacking) if lacking else {}
+                found = [
+                    replace(node, visual_vector=vectors[node.node_id]) if node.node_id in vectors else node
+                    for node in found
+                ]
             read.update((node.node_id, node) for node in found)
         return {
             parent.node_id: [read[child_id] for child_id in parent.child_ids if child_id in read] for parent in parents
         }
+
+    def seeds(self, query: SearchQuery, vector: np.ndarray, space: Space, n_results: int) -> list[TreeNode]:
+        """The nodes of the query's level nearest `vector` by chromadb's index, wherever they are in the
+        history: a needle whose summary above it is too crowded to point at it is still reached."""
+        where = where_clause(query)
+        if space == "text":
+            if query.level == 0:
+                return self.clips.nearest_nodes(vector, n_results, where)
+            return self.nodes.nearest_summaries(query.level, vector, n_results, where)
+        vectors = self.nodes.nearest_visual(query.level, vector, n_results, where)
+        nodes = self._read(query.level, list(vectors), text_vectors=False)
+        return [replace(node, visual_vector=vectors[node.node_id]) for node in nodes]
+
+    def _read(self, level: int, ids: list[str], text_vectors: bool = True) -> list[TreeNode]:
+        """Nodes of `level` by id, summaries from the cache where it has them; in the order of `ids`."""
+        if level == 0:
+            return self.clips.get_nodes(ids, vectors=text_vectors)
+        cached = self.cache.get(ids)
+        fetched = self.nodes.get(level, [node_id for node_id in ids if node_id not in cached], vectors=text_vectors)
+        if text_vectors:
+            self.cache.put(fetched)
+        found = {**cached, **{node.node_id: node for node in fetched}}
+        return [found[node_id] for node_id in ids if node_id in found]
 
 
 class HierarchySearcher:
@@ -182,6 +216,10 @@ class HierarchySearcher:
         """The top `query.k` nodes of `query.level`, best first, and how many nodes were read."""
         terms = exact_terms(query.text, self._limits.max_exact_terms) if space == "text" else []
         walk = _Walk(query, vector, space, terms, self._limits)
+        seeds = [
+            node for node in self._tree.seeds(query, vector, space, self._limits.candidates) if walk.in_range(node)
+        ]
+        walk.consider(seeds)
         start = [
             node
             for node in self._tree.frontier.nodes(query.stream_ids)
@@ -189,7 +227,7 @@ class HierarchySearcher:
         ]
         walk.consider(start)
         top = max((node.level for node in start), default=query.level)
-        budget = self._beam * self._fanout * (top - query.level + 2) + len(start)
+        budget = self._beam * self._fanout * (top - query.level + 2) + len(start) + len(seeds)
         while walk.read < budget:
             batch = walk.next_to_expand(self._beam)
             if not batch:

@@ -181,6 +181,19 @@ class ClipStore:
                 found[clip_id] = clip_node(clip_id, metadata, document, vector, (seqs or {}).get(clip_id, -1))
         return [found[clip_id] for clip_id in ids if clip_id in found]
 
+    def nearest_nodes(self, embedding: np.ndarray, n_results: int, where: Mapping[str, Any] | None) -> list[TreeNode]:
+        """The clips nearest `embedding` by chromadb's index, as level-0 nodes with their vectors."""
+        result = self._collection.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32)],
+            n_results=n_results,
+            where=dict(where) if where else None,
+            include=["metadatas", "documents", "embeddings"],
+        )
+        rows = zip(
+            result["ids"][0], result["metadatas"][0], result["documents"][0], result["embeddings"][0], strict=True
+        )
+        return [clip_node(clip_id, metadata, document, vector, -1) for clip_id, metadata, document, vector in rows]
+
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), _PAGE):
             self._collection.delete(ids=list(ids[start : start + _PAGE]))

@@ -35,7 +35,8 @@ class Summarizer(Protocol):
 
 
 class ExtractiveSummarizer:
-    """Distinct captions and on-screen lines of the children, first seen first, within `max_chars`."""
+    """Distinct captions and on-screen lines of the children, first seen first, within `max_chars`
+    (half for each, and what one leaves to the other)."""
 
     def __init__(self, max_chars: int = DEFAULT_MAX_SUMMARY_CHARS) -> None:
         self._max_chars = max_chars
@@ -43,10 +44,11 @@ class ExtractiveSummarizer:
     def summarize(self, children: Sequence[TreeNode]) -> Summary:
         captions = _distinct(caption for child in children for caption in child.captions)
         lines = _distinct(line for child in children for line in child.ocr_lines)
-        # Lines (names, codes) are what embeddings blur and exact terms need: they are cut last.
-        budget = self._max_chars
-        kept_lines = _within(lines, budget)
-        kept_captions = _within(captions, budget - sum(len(line) + 3 for line in kept_lines))
+        # Half the budget each, and what one side leaves to the other: a camera whose every frame shows
+        # another line (a clock overlay) must not crowd out the captions that say what happened.
+        half = self._max_chars // 2
+        kept_captions = _within(captions, max(half, self._max_chars - _length(lines)))
+        kept_lines = _within(lines, self._max_chars - _length(kept_captions))
         return Summary(captions=tuple(kept_captions), ocr_lines=tuple(kept_lines))
 
 
@@ -59,6 +61,10 @@ def _distinct(texts: Iterable[str]) -> list[str]:
             seen.add(key)
             kept.append(text)
     return kept
+
+
+def _length(texts: list[str]) -> int:
+    return sum(len(text) + 3 for text in texts)  # each with its separator
 
 
 def _within(texts: list[str], budget: int) -> list[str]:

@@ -24,6 +24,7 @@ import os
 import re
 import struct
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,10 @@ def decode_entry(payload: bytes) -> WalRecord:
     return WalEntry(clip=clip, embedding=embedding.astype(np.float32))
 
 
+def _stream_of(record: WalRecord) -> str:
+    return record.stream_id if isinstance(record, WalDelete) else record.clip.stream_id
+
+
 def _frame(payload: bytes) -> bytes:
     return _HEADER.pack(_MAGIC, len(payload), zlib.crc32(payload)) + payload
 
@@ -149,6 +154,7 @@ class WriteAheadLog:
         self._end = LogPosition(1, 0)  # where the next record goes
         self._applied = LogPosition(1, 0)  # every record before this is in the store
         self._checkpointed = LogPosition(1, 0)
+        self._stream_bytes: dict[int, Counter[str]] = {}  # segment -> stream -> bytes of its records there
 
     @property
     def segment_paths(self) -> list[Path]:
@@ -165,7 +171,11 @@ class WriteAheadLog:
         for index, path in enumerate(segments):
             seq = self._seq(path)
             start = self._checkpointed.offset if seq == self._checkpointed.segment else 0
-            entries.extend(self._recover_segment(path, start, is_last=index == len(segments) - 1))
+            recovered = self._recover_segment(path, start, is_last=index == len(segments) - 1)
+            counts = self._stream_bytes.setdefault(seq, Counter())
+            for record, size in recovered:
+                counts[_stream_of(record)] += size
+            entries.extend(record for record, _ in recovered)
         last = self._seq(segments[-1]) if segments else max(self._checkpointed.segment, 1)
         self._open_segment(last)
         if entries:
@@ -189,7 +199,7 @@ class WriteAheadLog:
                 size = len(record)
                 raise InvalidArgument(f"the clip's log record would be {size} bytes; the limit is {MAX_RECORD_BYTES}")
         batch = bytearray()
-        for record in records:
+        for entry, record in zip(entries, records, strict=True):
             if (
                 self._end.offset + len(batch) > 0
                 and self._end.offset + len(batch) + len(record) > self._segment_max_bytes
@@ -198,6 +208,7 @@ class WriteAheadLog:
                 batch.clear()
                 self._roll()
             batch += record
+            self._stream_bytes.setdefault(self._end.segment, Counter())[_stream_of(entry)] += len(record)
         self._write_durably(bytes(batch))
         return [len(record) for record in records]
 
@@ -212,6 +223,14 @@ class WriteAheadLog:
     @property
     def disk_bytes(self) -> int:
         return sum(path.stat().st_size for path in self.segment_paths)
+
+    def bytes_by_stream(self) -> Counter[str]:
+        """Bytes of each stream's records in the segments on disk (those before the checkpoint in its own
+        segment, left from before a restart, are not counted)."""
+        total: Counter[str] = Counter()
+        for counts in self._stream_bytes.values():
+            total.update(counts)
+        return total
 
     def _write_durably(self, data: bytes) -> None:
         if not data:
@@ -241,6 +260,7 @@ class WriteAheadLog:
         for path in self.segment_paths:
             if self._seq(path) < self._checkpointed.segment:
                 path.unlink()
+                self._stream_bytes.pop(self._seq(path), None)
                 logger.debug("deleted applied log segment %s", path.name)
 
     def close(self) -> None:
@@ -272,7 +292,7 @@ class WriteAheadLog:
                 live.append(path)
         return live
 
-    def _recover_segment(self, path: Path, start: int, is_last: bool) -> list[WalRecord]:
+    def _recover_segment(self, path: Path, start: int, is_last: bool) -> list[tuple[WalRecord, int]]:
         payloads, good_end, unread = _read_segment(path, start)
         if unread > 0:
             logger.warning(
@@ -287,7 +307,7 @@ class WriteAheadLog:
         entries = []
         for payload in payloads:
             try:
-                entries.append(decode_entry(payload))
+                entries.append((decode_entry(payload), _HEADER.size + len(payload)))
             except ValueError as exc:
                 logger.error("log segment %s: skipped a record: %s", path.name, exc)
         return entries

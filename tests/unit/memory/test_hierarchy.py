@@ -14,7 +14,7 @@ from longwatch.errors import FailedPrecondition, InvalidArgument, NotFound
 from longwatch.types import ClipRecord, Keyframe
 from memory_service.core.consolidate import HierarchyLimits
 from memory_service.core.memory import Memory
-from memory_service.core.types import SearchQuery, TimelineQuery
+from memory_service.core.types import SearchLimits, SearchQuery, TimelineQuery
 from tests.unit.memory.fakes import MemoryFactory, run
 
 FANOUT = 4
@@ -66,11 +66,11 @@ def test_a_search_reads_f_times_depth_nodes_not_the_history_and_finds_the_needle
 
     result = run(scenario())
     assert result.hits[0].clip_id == history(clips, needle_at)[needle_at].clip_id
-    # The frontier (< F per level) plus F children of each of at most beam * (levels + 1) expansions.
-    bound = (FANOUT - 1) * (depth(clips) + 1) + BEAM * FANOUT * (depth(clips) + 2)
+    # The index's seeds, the frontier (< F per level), and F children of at most beam * (levels + 1) expansions.
+    bound = SearchLimits().candidates + (FANOUT - 1) * (depth(clips) + 1) + BEAM * FANOUT * (depth(clips) + 2)
     assert result.nodes_read <= bound
     if clips > bound:
-        assert result.nodes_read < clips / 4
+        assert result.nodes_read < clips / 2
 
 
 def test_consolidation_builds_every_level_with_summaries_of_the_distinct_texts(memories):

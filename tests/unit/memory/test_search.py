@@ -12,7 +12,7 @@ import pytest
 from longwatch.errors import InvalidArgument
 from longwatch.types import ClipRecord
 from memory_service.core.chroma import ChromaConnection, ChromaLocation
-from memory_service.core.hierarchy import Frontier
+from memory_service.core.hierarchy import Frontier, NodeCache
 from memory_service.core.nodes import NodeStore
 from memory_service.core.search import HierarchySearcher, TreeReader, exact_terms, validate_query
 from memory_service.core.store import ClipStore, clip_metadata, clip_node, match_form
@@ -38,7 +38,7 @@ def store(tmp_path, embedder):
     clip_store.open()
     nodes = NodeStore(embedder.name, embedder.dim)
     nodes.open(clip_store.connection.client)
-    yield Window(clip_store, TreeReader(clip_store, nodes, Frontier()))
+    yield Window(clip_store, TreeReader(clip_store, nodes, Frontier(), NodeCache(100)))
     clip_store.close()
 
 

@@ -28,11 +28,20 @@ def test_extractive_keeps_each_distinct_caption_and_line_once_in_order():
     assert summary.ocr_lines == ("GATE 3", "VAN KX-4721")
 
 
-def test_extractive_cuts_captions_before_on_screen_lines_at_its_budget():
-    many = [child(index, f"caption number {index} " * 5, f"CODE {index}") for index in range(50)]
+def test_a_line_on_every_clip_leaves_half_the_budget_to_the_captions():
+    clock = [
+        child(index, "a quiet yard" if index != 40 else "a fire engine stops", f"12:{index:02d}") for index in range(60)
+    ]
+    summary = ExtractiveSummarizer(max_chars=300).summarize(clock)
+    assert summary.captions == ("a quiet yard", "a fire engine stops")
+    assert 0 < len(summary.ocr_lines) < 60
+    assert sum(len(text) + 3 for text in summary.captions + summary.ocr_lines) <= 300
+
+
+def test_what_one_side_leaves_the_other_may_use():
+    many = [child(index, "a quiet yard", f"CODE {index}") for index in range(50)]
     summary = ExtractiveSummarizer(max_chars=600).summarize(many)
     assert len(summary.ocr_lines) == 50
-    assert sum(map(len, summary.captions + summary.ocr_lines)) <= 600
 
 
 class ScriptedLLM:
