@@ -145,9 +145,8 @@ class Memory:
         self._cache = NodeCache(self._hierarchy.cache_nodes)
         self._tree_lock = threading.Lock()
         self._searcher = HierarchySearcher(
-            TreeReader(store, self._nodes, self._frontier, self._cache),
+            TreeReader(store, self._nodes, self._frontier, self._cache, streams),
             search_limits,
-            self._hierarchy.fanout,
             self._hierarchy.beam,
         )
         self._embed_thread = ThreadPoolExecutor(1, thread_name_prefix="memory-embed")

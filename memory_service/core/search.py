@@ -1,10 +1,10 @@
 """Search: a walk down the hierarchy from each stream's frontier, plus clips holding the query's names.
 
 The walk starts from the frontier (the nodes without a parent yet, in RAM: fewer than F per
-level, the short-term window included), scores them, and repeatedly expands the best node not
-yet expanded, reading its children from the store, until it has read its node budget: the beam
-times F times the number of levels walked. So a search over 24 hours reads a few hundred nodes,
-not 21,600 clips, and one over a short history reads every node (as exact as a flat scan).
+level, the short-term window included) and goes down level by level: at each level it takes the
+`beam` best nodes (the frontier's at that level and the children of the level above's best) and
+reads their children with one store call (summaries mostly from the node cache). So a search over
+24 hours reads the frontier plus beam x F nodes per level, a few hundred, not 21,600 clips.
 Scores are cosine similarity, exact (numpy over the vectors read), plus a bonus per exact term.
 
 A summary of thousands of clips cannot point at every event under it (an embedder reads its first few
@@ -19,16 +19,14 @@ quoted phrases) raise the score of the nodes whose text holds them, which steers
 the summaries that kept them, and are also looked up among the clips by chromadb's `$contains`
 on their match-form text (a full-text index lookup, bounded by the candidate count).
 
-Repeats stay in their place (issue 12.8): a node whose stream and text were already expanded
-`SearchLimits.max_same_text` times waits until nothing else is left, so a static scene's hundred
-identical segments cannot spend the budget; hits past the third of one stream's text come after
-all the others.
+Repeats stay in their place (issue 12.8): a node whose stream and text were already taken
+`SearchLimits.max_same_text` times at a level is taken only where nothing else is left, so a static
+scene's hundred identical segments cannot fill the beam; hits past the third of one stream's text
+come after all the others.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import re
 import string
 from collections import Counter
@@ -49,6 +47,7 @@ from longwatch.validation import (
 from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode
 from memory_service.core.nodes import NodeStore
 from memory_service.core.store import ClipStore, match_words
+from memory_service.core.streams import StreamIndex
 from memory_service.core.types import MAX_K, SearchLimits, SearchQuery
 
 Space = Literal["text", "visual"]
@@ -152,11 +151,19 @@ def _few_of_each_text(scored: list[tuple[float, TreeNode]], most: int) -> list[t
 class TreeReader:
     """What a search reads: the frontier from RAM, and nodes' children from the stores."""
 
-    def __init__(self, clips: ClipStore, nodes: NodeStore, frontier: Frontier, cache: NodeCache) -> None:
+    def __init__(
+        self,
+        clips: ClipStore,
+        nodes: NodeStore,
+        frontier: Frontier,
+        cache: NodeCache,
+        streams: StreamIndex | None = None,
+    ) -> None:
         self.clips = clips
         self.nodes = nodes
         self.frontier = frontier
         self.cache = cache
+        self.streams = streams  # how many clips each stream holds; None: seeds always filter
 
     def children(self, parents: Sequence[TreeNode], space: Space) -> dict[str, list[TreeNode]]:
         """Each parent's stored children (in time order), read with one store call per level."""
@@ -181,15 +188,33 @@ class TreeReader:
 
     def seeds(self, query: SearchQuery, vector: np.ndarray, space: Space, n_results: int) -> list[TreeNode]:
         """The nodes of the query's level nearest `vector` by chromadb's index, wherever they are in the
-        history: a needle whose summary above it is too crowded to point at it is still reached."""
+        history: a needle whose summary above it is too crowded to point at it is still reached.
+
+        chromadb turns a metadata filter into the set of records it allows, at a cost that grows with
+        that set: a query whose streams hold most of the store asks the index unfiltered, for twice as
+        many, and keeps those of its streams here."""
         where = where_clause(query)
+        if self._is_most_of_the_store(query):
+            where, n_results = None, 2 * n_results
         if space == "text":
             if query.level == 0:
-                return self.clips.nearest_nodes(vector, n_results, where)
-            return self.nodes.nearest_summaries(query.level, vector, n_results, where)
-        vectors = self.nodes.nearest_visual(query.level, vector, n_results, where)
-        nodes = self._read(query.level, list(vectors), text_vectors=False)
-        return [replace(node, visual_vector=vectors[node.node_id]) for node in nodes]
+                found = self.clips.nearest_nodes(vector, n_results, where)
+            else:
+                found = self.nodes.nearest_summaries(query.level, vector, n_results, where)
+        else:
+            vectors = self.nodes.nearest_visual(query.level, vector, n_results, where)
+            nodes = self._read(query.level, list(vectors), text_vectors=False)
+            found = [replace(node, visual_vector=vectors[node.node_id]) for node in nodes]
+        streams = set(query.stream_ids)
+        return [node for node in found if not streams or node.stream_id in streams]
+
+    def _is_most_of_the_store(self, query: SearchQuery) -> bool:
+        if self.streams is None or query.start_s or query.end_s or query.start_wall_ms or query.end_wall_ms:
+            return False
+        if not query.stream_ids:
+            return True
+        sizes = {summary.stream_id: summary.clip_count for summary in self.streams.summaries()}
+        return 2 * sum(sizes.get(stream_id, 0) for stream_id in set(query.stream_ids)) >= sum(sizes.values())
 
     def _read(self, level: int, ids: list[str], text_vectors: bool = True) -> list[TreeNode]:
         """Nodes of `level` by id, summaries from the cache where it has them; in the order of `ids`."""
@@ -206,10 +231,9 @@ class TreeReader:
 class HierarchySearcher:
     """Ranks nodes for a validated query whose text (or visual vector) is given as a unit vector."""
 
-    def __init__(self, tree: TreeReader, limits: SearchLimits, fanout: int, beam: int) -> None:
+    def __init__(self, tree: TreeReader, limits: SearchLimits, beam: int) -> None:
         self._tree = tree
         self._limits = limits
-        self._fanout = fanout
         self._beam = beam
 
     def rank(self, query: SearchQuery, vector: np.ndarray, space: Space = "text") -> SearchResult:
@@ -220,24 +244,25 @@ class HierarchySearcher:
             node for node in self._tree.seeds(query, vector, space, self._limits.candidates) if walk.in_range(node)
         ]
         walk.consider(seeds)
-        start = [
+        frontier = [
             node
             for node in self._tree.frontier.nodes(query.stream_ids)
             if node.level >= query.level and walk.in_range(node)
         ]
-        walk.consider(start)
-        top = max((node.level for node in start), default=query.level)
-        budget = self._beam * self._fanout * (top - query.level + 2) + len(start) + len(seeds)
-        while walk.read < budget:
-            batch = walk.next_to_expand(self._beam)
-            if not batch:
-                break
-            children = self._tree.children(batch, space)
-            for parent in batch:
+        pool: dict[int, list[TreeNode]] = {}
+        for node in frontier:
+            pool.setdefault(node.level, []).append(node)
+        # Level by level from the top: the best `beam` nodes of each (the frontier's and the children of
+        # the level above's best), read with one store call per level; the asked level's are the results.
+        for level in range(max(pool, default=query.level), query.level, -1):
+            beam = walk.best(pool.get(level, []), self._beam)
+            children = self._tree.children(beam, space)
+            for parent in beam:
                 found = children[parent.node_id]
                 if len(found) < len(parent.child_ids):
                     walk.stand_in(parent)  # retention removed some children: the summary answers for them
-                walk.consider(node for node in found if walk.in_range(node))
+                pool.setdefault(level - 1, []).extend(node for node in found if walk.in_range(node))
+        walk.consider(pool.get(query.level, []))
         if terms and query.level == 0:
             self._look_up_terms(walk, query, vector, terms)
         hits = _few_of_each_text(walk.ranked(), self._limits.max_same_text)[: query.k]
@@ -265,12 +290,8 @@ class _Walk:
         self._space = space
         self._terms = terms
         self._limits = limits
-        self._heap: list[tuple[float, int, TreeNode]] = []
-        self._deferred: list[tuple[float, int, TreeNode]] = []
-        self._expanded: Counter[tuple[str, str]] = Counter()
         self._results: dict[str, tuple[float, TreeNode]] = {}
         self._seen: set[str] = set()
-        self._order = itertools.count()
         self.read = 0
 
     def in_range(self, node: TreeNode) -> bool:
@@ -281,6 +302,7 @@ class _Walk:
         return node_id in self._seen
 
     def consider(self, nodes: Iterable[TreeNode]) -> None:
+        """Scores nodes of the asked level into the results."""
         for node in nodes:
             if node.node_id in self._seen:
                 continue
@@ -289,35 +311,30 @@ class _Walk:
                 continue
             self._seen.add(node.node_id)
             self.read += 1
-            if node.level == self._query.level:
-                self._results[node.node_id] = (score, node)
-            else:
-                heapq.heappush(self._heap, (-score, next(self._order), node))
+            self._results[node.node_id] = (score, node)
+
+    def best(self, nodes: Sequence[TreeNode], most: int) -> list[TreeNode]:
+        """The `most` best-scoring of `nodes` (read: they count), a text already taken
+        `SearchLimits.max_same_text` times only where nothing else is left."""
+        scored = []
+        for node in nodes:
+            score = self._score(node)
+            if score is not None:
+                self.read += 1
+                scored.append((score, node))
+        scored.sort(key=lambda pair: (-pair[0], pair[1].stream_id, pair[1].start_s))
+        taken: Counter[tuple[str, str]] = Counter()
+        first, repeats = [], []
+        for _, node in scored:
+            key = (node.stream_id, node.match_text)
+            taken[key] += 1
+            (first if taken[key] <= self._limits.max_same_text else repeats).append(node)
+        return (first + repeats)[:most]
 
     def stand_in(self, parent: TreeNode) -> None:
         score = self._score(parent)
         if score is not None:
             self._results.setdefault(parent.node_id, (score, parent))
-
-    def next_to_expand(self, most: int) -> list[TreeNode]:
-        """Up to `most` best nodes not yet expanded; a text already expanded often waits for the rest."""
-        batch: list[TreeNode] = []
-        while len(batch) < most:
-            if not self._heap:
-                if batch or not self._deferred:
-                    break
-                self._heap, self._deferred = self._deferred, []
-                heapq.heapify(self._heap)
-                self._expanded.clear()
-            entry = heapq.heappop(self._heap)
-            node = entry[2]
-            key = (node.stream_id, node.match_text)
-            if self._expanded[key] >= self._limits.max_same_text:
-                self._deferred.append(entry)
-                continue
-            self._expanded[key] += 1
-            batch.append(node)
-        return batch
 
     def ranked(self) -> list[tuple[float, TreeNode]]:
         return sorted(self._results.values(), key=lambda pair: (-pair[0], pair[1].stream_id, pair[1].start_s))

@@ -14,6 +14,7 @@ from longwatch.errors import FailedPrecondition, InvalidArgument, NotFound
 from longwatch.types import ClipRecord, Keyframe
 from memory_service.core.consolidate import HierarchyLimits
 from memory_service.core.memory import Memory
+from memory_service.core.search import TreeReader
 from memory_service.core.types import SearchLimits, SearchQuery, TimelineQuery
 from tests.unit.memory.fakes import MemoryFactory, run
 
@@ -66,11 +67,28 @@ def test_a_search_reads_f_times_depth_nodes_not_the_history_and_finds_the_needle
 
     result = run(scenario())
     assert result.hits[0].clip_id == history(clips, needle_at)[needle_at].clip_id
-    # The index's seeds, the frontier (< F per level), and F children of at most beam * (levels + 1) expansions.
-    bound = SearchLimits().candidates + (FANOUT - 1) * (depth(clips) + 1) + BEAM * FANOUT * (depth(clips) + 2)
+    # The index's seeds (twice the candidates when unfiltered), the frontier (< F per level), and the F
+    # children of the beam's nodes at each level.
+    bound = 2 * SearchLimits().candidates + (FANOUT - 1) * (depth(clips) + 1) + BEAM * FANOUT * depth(clips)
     assert result.nodes_read <= bound
     if clips > bound:
         assert result.nodes_read < clips / 2
+
+
+def test_the_walk_alone_reaches_a_needle_through_the_summaries(memories, monkeypatch):
+    """Without the vector index's seeds, the summaries above the needle lead the walk down to it."""
+    monkeypatch.setattr(TreeReader, "seeds", lambda self, query, vector, space, n_results: [])
+    clips = history(640, needle_at=200)
+
+    async def scenario():
+        memory = await filled(memories, clips)
+        result = await memory.search(SearchQuery(text=NEEDLE, k=3))
+        await memory.close()
+        return result
+
+    result = run(scenario())
+    assert result.hits[0].clip_id == clips[200].clip_id
+    assert result.nodes_read <= (FANOUT - 1) * (depth(640) + 1) + BEAM * FANOUT * depth(640)
 
 
 def test_consolidation_builds_every_level_with_summaries_of_the_distinct_texts(memories):

@@ -58,7 +58,7 @@ def search(store: Window, embedder, text, limits: SearchLimits | None = None, **
     limits = limits or SearchLimits()
     query = SearchQuery(text=text, **query_fields)
     validate_query(query, limits)
-    return list(HierarchySearcher(store.tree, limits, fanout=16, beam=4).rank(query, embedder.embed([text])[0]).hits)
+    return list(HierarchySearcher(store.tree, limits, beam=4).rank(query, embedder.embed([text])[0]).hits)
 
 
 PLATE_QUERY = "which red car had the plate KX-4721"
