@@ -10,6 +10,9 @@ service still in play is probed on gRPC health and checked for a live process. W
 health (hung) or exits (crashed), the system is restarted, at most --restarts times, and the cases left
 go to the new one; after that a broken service gets no more cases and they are listed as not sent.
 
+Targeted cases (the memory service's rules) state the status family they should get; those answered
+otherwise are listed on their own. That list is about rules, not bugs: it does not change the target.
+
 The target is no INTERNAL, no UNKNOWN, no call left unanswered and no crashed or hung process. This
 records what the system does today, target met or not: the exit status is 0 whenever the run completed.
 """
@@ -61,6 +64,11 @@ class CaseResult:
     @property
     def is_bad(self) -> bool:
         return self.code in BAD_CODES or self.timed_out or bool(self.broke)
+
+    @property
+    def is_unexpected(self) -> bool:
+        """A targeted case answered with a status outside the family it states (never a case not sent)."""
+        return bool(self.case.expected) and self.code not in (*self.case.expected, "NOT_SENT")
 
 
 @dataclass
@@ -314,6 +322,25 @@ def bad_lines(results: Sequence[CaseResult]) -> list[str]:
     return lines or ["- none"]
 
 
+def unexpected_lines(results: Sequence[CaseResult]) -> list[str]:
+    """One line per targeted case whose status is outside its expected family: what was sent, what came back."""
+    lines = []
+    for result in results:
+        if result.is_unexpected:
+            case, wanted = result.case, " or ".join(result.case.expected)
+            lines.append(
+                f"- {case.rpc.service} {case.rpc.method} `{case.description}` ({case.size_bytes} B): expected "
+                f"{wanted}, got {_outcome(result)}; {_printable(result.details) or '-'}"
+            )
+    return lines or ["- none"]
+
+
+def expected_line(results: Sequence[CaseResult]) -> str:
+    targeted = [result for result in results if result.case.expected and result.code != "NOT_SENT"]
+    unexpected = sum(result.is_unexpected for result in targeted)
+    return f"{len(targeted) - unexpected} of {len(targeted)} targeted cases sent got the status family they expect."
+
+
 def outcome_table(tallies: dict[str, Tally]) -> str:
     rows = []
     for t in tallies.values():
@@ -373,6 +400,7 @@ def markdown(command: str, results: Sequence[CaseResult], tallies: dict[str, Tal
         summary,
         status_table(results),
         "Bad cases, by RPC, outcome and status details:\n\n" + "\n".join(bad_lines(results)),
+        expected_line(results) + " The others:\n\n" + "\n".join(unexpected_lines(results)),
         "The services over the run:\n\n" + outcome_table(tallies),
         refusal_line(results),
         verdict(results, tallies),
@@ -385,6 +413,7 @@ def result_data(results: Sequence[CaseResult], tallies: dict[str, Tally], facts:
         {
             **{"service": r.case.rpc.service, "rpc": r.case.rpc.method, "kind": r.case.kind},
             **{"description": r.case.description, "size_bytes": r.case.size_bytes, "code": r.code},
+            **{"expected": list(r.case.expected), "unexpected": r.is_unexpected},
             **{"details": r.details, "elapsed_s": round(r.elapsed_s, 4), "timed_out": r.timed_out, "broke": r.broke},
         }
         for r in results

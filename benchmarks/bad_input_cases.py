@@ -2,21 +2,26 @@
 
 Every RPC of every service comes from the generated descriptors (the services are the launcher's), and
 the hostile values from each request message's fields, so a new RPC or field is covered without an edit
-here. Four kinds of case:
+here. Five kinds of case:
 - bytes: random bytes of several lengths and non-protobuf text;
 - wire: a valid request truncated, with a wrong wire type, a malformed varint, a length past the end,
   invalid UTF-8, deep nesting, an 8 MiB string, and one message over the servers' 64 MiB limit;
 - value: a valid request with one field set to a hostile value (NaN, huge, negative, empty, unicode,
   1 MiB strings, unknown stream ids, odd sources);
-- stream: for client-streaming RPCs, an empty stream and a stream with junk between valid messages.
+- stream: for client-streaming RPCs, an empty stream and a stream with junk between valid messages;
+- targeted: requests written for one rule of the memory service each (malformed and unknown node and
+  keyframe ids, bad levels, limits, ranges and vectors, bad keyframes, clips out of time order), each with
+  the status family the rule should give. Some need memory to hold a stream first: a setup case written
+  earlier in the same list writes it, so they are sent in list order, to the same data directory.
 A case holds the request messages as bytes, so the sender needs no knowledge of the message types.
+The generic cases state no expected status (any canonical refusal or OK will do); targeted ones do.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from google.protobuf import descriptor_pool, message_factory
@@ -24,6 +29,9 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from longwatch.grpc_server import MAX_MESSAGE_BYTES
+from longwatch.memory.v1 import memory_pb2
+from longwatch.validation import MAX_LEVEL, MAX_NODE_ID_CHARS, MAX_STREAM_ID_CHARS, MAX_TIMELINE_LIMIT, MIN_WALL_MS
+from memory_service.core.types import ClipLimits, SearchLimits
 from orchestration.launcher import SERVICES
 
 MIB = 1024 * 1024
@@ -66,6 +74,8 @@ class Case:
     description: str  # what was sent, short enough to print (never the payload itself)
     messages: tuple[bytes, ...]  # one for a unary request; the whole request stream otherwise
     is_known_hang: bool = False
+    # The status codes (grpc.StatusCode names) the case should get; () says only "canonical, not a bug".
+    expected: tuple[str, ...] = ()
 
     @property
     def size_bytes(self) -> int:
@@ -114,6 +124,7 @@ def generate_cases(seed: int, *, quick: bool = False) -> list[Case]:
         cases += _value_cases(rpc, quick)
         if rpc.is_client_streaming:
             cases += _stream_cases(rpc, rng)
+    cases += memory_cases()
     return sorted(cases, key=lambda case: (case.is_known_hang, case.size_bytes >= BIG_CASE_BYTES))
 
 
@@ -397,3 +408,373 @@ def _stream_cases(rpc: Rpc, rng: random.Random) -> list[Case]:
         Case(rpc, "stream", "valid, 64 random bytes, valid", (valid, rng.randbytes(64), valid)),
         Case(rpc, "stream", f"{STREAM_VALID_MESSAGES} valid messages", (valid,) * STREAM_VALID_MESSAGES),
     ]
+
+
+# -- targeted cases: the memory service's rules -----------------------------------------------------------
+
+OK, INVALID, MISSING, OUT_OF_ORDER = ("OK",), ("INVALID_ARGUMENT",), ("NOT_FOUND",), ("FAILED_PRECONDITION",)
+# A malformed id may be refused as malformed or as one memory does not hold: both tell the client to change it.
+BAD_ID = ("INVALID_ARGUMENT", "NOT_FOUND")
+ORDER_STREAM = "badinput-order"  # a setup case writes its clips [10, 14) and [14, 18) s, one keyframe each
+ORDER_CLIP_ID = "badinput-order@000000010000"  # its first clip (ClipRecord.clip_id: start_s in ms)
+LIVE_STREAM = "badinput-live"  # a setup case writes one live clip at LIVE_WALL_MS
+LIVE_WALL_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
+GONE_STREAM = "badinput-gone"  # written by a setup case, then deleted
+KEYFRAME_STREAM = "badinput-keyframes"
+# Memory checks a keyframe's first bytes (FF D8 FF), not the image: a JFIF header and an end marker will do.
+TINY_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(32)
+VISUAL = [0.5, 0.5, 0.5, 0.5]  # the setup clips' visual embedding: 4 values, unit length
+CLIP_LIMITS, SEARCH_LIMITS = ClipLimits(), SearchLimits()  # memory's defaults, as the harness starts it
+MAX_GET_IDS = 1000  # ids one Get may name (memory's _MAX_GET_IDS)
+HUGE_VECTOR_VALUES = 100_000
+MAX_INT32, MAX_INT64 = 2**31 - 1, 2**63 - 1
+
+
+def _memory_rpc(method: str) -> Rpc:
+    return next(rpc for rpc in rpcs() if rpc.service == "memory" and rpc.method == method)
+
+
+def _targeted(method: str, description: str, expected: tuple[str, ...], *requests: Message) -> Case:
+    messages = tuple(request.SerializeToString() for request in requests)
+    return Case(_memory_rpc(method), "targeted", description, messages, expected=expected)
+
+
+def _clip(stream_id: str, start_s: float, end_s: float, **fields: object) -> memory_pb2.WriteClipsRequest:
+    clip = memory_pb2.ClipRecord(
+        stream_id=stream_id, start_s=start_s, end_s=end_s, caption="a red car at the gate", frame_count=4, **fields
+    )
+    return memory_pb2.WriteClipsRequest(clip=clip)
+
+
+def _keyframe(t_s: float, jpeg: bytes = TINY_JPEG) -> memory_pb2.Keyframe:
+    return memory_pb2.Keyframe(t_s=t_s, jpeg=jpeg)
+
+
+def memory_cases() -> list[Case]:
+    """The targeted cases, in the order they must be sent: setups before the cases that read their streams."""
+    return [
+        *_setup_cases(),
+        *_keyframe_cases(),
+        *_time_order_cases(),
+        *_expand_cases(),
+        *_get_cases(),
+        *_timeline_cases(),
+        *_search_cases(),
+        *_stream_id_cases(),
+    ]
+
+
+def _setup_cases() -> list[Case]:
+    order = [
+        _clip(ORDER_STREAM, start, start + 4, visual_embedding=VISUAL, keyframes=[_keyframe(start + 1)])
+        for start in (10.0, 14.0)
+    ]
+    return [
+        _targeted("WriteClips", f"setup: {ORDER_STREAM} clips [10, 14) and [14, 18) s, a keyframe each", OK, *order),
+        _targeted(
+            "WriteClips",
+            f"setup: {LIVE_STREAM} live clip at 2024-01-01 00:00 UTC",
+            OK,
+            _clip(LIVE_STREAM, 0.0, 4.0, start_wall_ms=LIVE_WALL_MS),
+        ),
+        _targeted("WriteClips", f"setup: {GONE_STREAM} clip [0, 4) s, deleted below", OK, _clip(GONE_STREAM, 0, 4)),
+    ]
+
+
+def _keyframe_cases() -> list[Case]:
+    most, largest = CLIP_LIMITS.max_keyframes, CLIP_LIMITS.max_keyframe_bytes
+    largest_jpeg = TINY_JPEG[:3] + bytes(largest - 3)
+
+    def clip(*keyframes: memory_pb2.Keyframe, start_s: float = 0.0) -> memory_pb2.WriteClipsRequest:
+        return _clip(KEYFRAME_STREAM, start_s, start_s + 4, keyframes=list(keyframes))
+
+    refused = [
+        ("keyframe that is a PNG, not a JPEG", clip(_keyframe(1, PNG_BYTES))),
+        ("keyframe of 0 bytes", clip(_keyframe(1, b""))),
+        (f"{most + 1} keyframes (the limit is {most})", clip(*[_keyframe(1)] * (most + 1))),
+        ("a 3 MiB keyframe (the limit is 2 MiB)", clip(_keyframe(1, TINY_JPEG[:3] + bytes(3 * MIB)))),
+        ("a keyframe 1 byte over the 2 MiB limit", clip(_keyframe(1, largest_jpeg + b"\xd9"))),
+        ("keyframe t_s = 1e6, far outside the clip [0, 4) s", clip(_keyframe(1e6))),
+        ("keyframe t_s = -100, before the clip [0, 4) s", clip(_keyframe(-100))),
+        ("keyframe t_s = NaN", clip(_keyframe(math.nan))),
+        ("keyframe t_s = inf", clip(_keyframe(math.inf))),
+        ("a good keyframe, then one with t_s = NaN", clip(_keyframe(1), _keyframe(math.nan))),
+    ]
+    accepted = [
+        (f"{most} keyframes (the limit)", clip(*[_keyframe(index / 2) for index in range(most)])),
+        ("a keyframe of exactly 2 MiB (the limit)", clip(_keyframe(5, largest_jpeg), start_s=4.0)),
+    ]
+    return [_targeted("WriteClips", label, INVALID, request) for label, request in refused] + [
+        _targeted("WriteClips", label, OK, request) for label, request in accepted
+    ]
+
+
+def _time_order_cases() -> list[Case]:
+    """Clips a stream written before (by the setup cases) must refuse: earlier than its latest, or overlapping."""
+    before_live = _clip(LIVE_STREAM, 0.0, 4.0, start_wall_ms=LIVE_WALL_MS - 60_000)
+    return [
+        _targeted(
+            "WriteClips",
+            f"{ORDER_STREAM} clip [0, 4) s, before its clips [10, 18) s",
+            OUT_OF_ORDER,
+            _clip(ORDER_STREAM, 0, 4),
+        ),
+        _targeted(
+            "WriteClips",
+            f"{ORDER_STREAM} clip [12, 13) s, inside its first clip",
+            OUT_OF_ORDER,
+            _clip(ORDER_STREAM, 12, 13),
+        ),
+        _targeted(
+            "WriteClips",
+            f"{ORDER_STREAM} clip [16, 20) s, overlapping its clip [14, 18) s",
+            OUT_OF_ORDER,
+            _clip(ORDER_STREAM, 16, 20),
+        ),
+        _targeted(
+            "WriteClips",
+            f"{ORDER_STREAM} clip [17.5, 21) s, overlapping by 0.5 s",
+            OUT_OF_ORDER,
+            _clip(ORDER_STREAM, 17.5, 21),
+        ),
+        _targeted(
+            "WriteClips",
+            f"{ORDER_STREAM} in one call: clip [30, 34) s, then [20, 24) s",
+            OUT_OF_ORDER,
+            _clip(ORDER_STREAM, 30, 34),
+            _clip(ORDER_STREAM, 20, 24),
+        ),
+        _targeted(
+            "WriteClips", f"{LIVE_STREAM} live clip 60 s before its first (wall clock)", OUT_OF_ORDER, before_live
+        ),
+    ]
+
+
+def _expand_cases() -> list[Case]:
+    cases = [(label, expected, memory_pb2.ExpandRequest(node_id=node_id)) for label, expected, node_id in _NODE_IDS]
+    cases.append(
+        (f"clip {ORDER_CLIP_ID} (a clip has no children)", OK, memory_pb2.ExpandRequest(node_id=ORDER_CLIP_ID))
+    )
+    return [_targeted("Expand", label, expected, request) for label, expected, request in cases]
+
+
+# Node ids: (label, expected, id). Node ids are "<stream>#<level>#<seq>"; clip ids "<stream>@<ms>".
+_NODE_IDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("empty node id", INVALID, ""),
+    (f"node id of {MAX_NODE_ID_CHARS + 1} characters", INVALID, "n" * (MAX_NODE_ID_CHARS + 1)),
+    ("node id of 1 MiB", INVALID, ONE_MIB_TEXT),
+    ("node id with a space", INVALID, "badinput #1#000000000"),
+    ("node id with NUL", INVALID, "badinput\x00#1#000000000"),
+    ("node id '#'", BAD_ID, "#"),
+    ("node id '##'", BAD_ID, "##"),
+    ("node id 'badinput#1#' (no sequence)", BAD_ID, "badinput#1#"),
+    ("node id with a superscript digit as its level", BAD_ID, "badinput#\u00b2#000000000"),
+    ("node id with Arabic-Indic digits", BAD_ID, "badinput#\u0661#\u0660\u0660"),
+    ("node id with level 10^20", BAD_ID, "badinput#" + "1" + "0" * 20 + "#000000000"),
+    ("node id with sequence 10^30", BAD_ID, "badinput#1#1" + "0" * 30),
+    ("node id with a negative level", BAD_ID, "badinput#-1#000000000"),
+    ("unknown segment of a known stream", MISSING, f"{ORDER_STREAM}#1#000000099"),
+    ("unknown episode of an unknown stream", MISSING, "no-such-stream-0#2#000000000"),
+    ("unknown clip id", MISSING, f"{ORDER_STREAM}@000000099000"),
+    ("clip id with a 30-digit time", MISSING, f"{ORDER_STREAM}@" + "9" * 30),
+    ("path traversal ../../etc/passwd as node id", BAD_ID, "../../etc/passwd"),
+)
+
+
+def _get_cases() -> list[Case]:
+    unknown = [f"no-such-stream-0#1#{index:09d}" for index in range(MAX_GET_IDS + 1)]
+    cases = [(label, expected, memory_pb2.GetRequest(node_ids=[value])) for label, expected, value in _NODE_IDS]
+    cases += [
+        (label, expected, memory_pb2.GetRequest(keyframe_ids=[value])) for label, expected, value in _KEYFRAME_IDS
+    ]
+    cases += [
+        (
+            f"{MAX_GET_IDS + 1} unknown node ids (the limit is {MAX_GET_IDS})",
+            INVALID,
+            memory_pb2.GetRequest(node_ids=unknown),
+        ),
+        (f"{MAX_GET_IDS} unknown node ids", MISSING, memory_pb2.GetRequest(node_ids=unknown[:MAX_GET_IDS])),
+        (
+            f"{MAX_GET_IDS // 2} node ids and {MAX_GET_IDS // 2 + 1} keyframe ids",
+            INVALID,
+            memory_pb2.GetRequest(node_ids=unknown[: MAX_GET_IDS // 2], keyframe_ids=unknown[: MAX_GET_IDS // 2 + 1]),
+        ),
+        (f"clip {ORDER_CLIP_ID}", OK, memory_pb2.GetRequest(node_ids=[ORDER_CLIP_ID])),
+        (f"clip {ORDER_CLIP_ID} twice", OK, memory_pb2.GetRequest(node_ids=[ORDER_CLIP_ID] * 2)),
+        (
+            "a known clip and an unknown one",
+            MISSING,
+            memory_pb2.GetRequest(node_ids=[ORDER_CLIP_ID, f"{ORDER_STREAM}@000000099000"]),
+        ),
+        (f"keyframe {ORDER_CLIP_ID}#k0", OK, memory_pb2.GetRequest(keyframe_ids=[f"{ORDER_CLIP_ID}#k0"])),
+        (f"keyframe {ORDER_CLIP_ID}#k0 twice", OK, memory_pb2.GetRequest(keyframe_ids=[f"{ORDER_CLIP_ID}#k0"] * 2)),
+    ]
+    return [_targeted("Get", label, expected, request) for label, expected, request in cases]
+
+
+# Keyframe ids: "<clip id>#k<index>".
+_KEYFRAME_IDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("empty keyframe id", BAD_ID, ""),
+    ("keyframe id with no '#k'", BAD_ID, ORDER_CLIP_ID),
+    ("keyframe id '#k0' (no clip)", BAD_ID, "#k0"),
+    ("keyframe id with no index", BAD_ID, f"{ORDER_CLIP_ID}#k"),
+    ("unknown keyframe index of a known clip", MISSING, f"{ORDER_CLIP_ID}#k5"),
+    ("keyframe index 10^20 of a known clip", MISSING, f"{ORDER_CLIP_ID}#k1" + "0" * 20),
+    ("keyframe of an unknown clip", MISSING, f"{ORDER_STREAM}@000000099000#k0"),
+    ("keyframe index as a superscript digit", BAD_ID, f"{ORDER_CLIP_ID}#k\u00b2"),
+    ("keyframe id with NUL before '#k0'", BAD_ID, "bad\x00id#k0"),
+    ("keyframe id of 1 MiB ending in '#k0'", BAD_ID, ONE_MIB_TEXT + "#k0"),
+    (f"keyframe id of {MAX_NODE_ID_CHARS + 1} characters ending in '#k0'", BAD_ID, "k" * MAX_NODE_ID_CHARS + "#k0"),
+    ("keyframe id with ../ steps out of the keyframe folder", BAD_ID, "../../../../../../../../etc/passwd#k0"),
+    ("keyframe id naming another stream's folder", BAD_ID, f"../{ORDER_STREAM}/{ORDER_CLIP_ID}#k0"),
+    ("keyframe id with a slash in the stream", BAD_ID, "bad/id@000000000000#k0"),
+)
+
+
+def _timeline_cases() -> list[Case]:
+    def timeline(**fields: object) -> memory_pb2.TimelineRequest:
+        return memory_pb2.TimelineRequest(**{"stream_id": ORDER_STREAM, **fields})
+
+    refused = [
+        ("level -1", timeline(level=-1)),
+        (f"level {MAX_LEVEL + 1} (the top is {MAX_LEVEL})", timeline(level=MAX_LEVEL + 1)),
+        ("level int32 max", timeline(level=MAX_INT32)),
+        ("limit -1", timeline(limit=-1)),
+        (f"limit {MAX_TIMELINE_LIMIT + 1} (the limit is {MAX_TIMELINE_LIMIT})", timeline(limit=MAX_TIMELINE_LIMIT + 1)),
+        ("limit int32 max", timeline(limit=MAX_INT32)),
+        *_range_values(timeline),
+        ("stream id bad/id", timeline(stream_id="bad/id")),
+        ("empty stream id", timeline(stream_id="")),
+    ]
+    cases = [(label, INVALID, request) for label, request in refused]
+    cases += [
+        ("unknown stream", MISSING, timeline(stream_id="no-such-stream-0")),
+        (f"{ORDER_STREAM}, every clip", OK, timeline()),
+        (
+            f"{ORDER_STREAM}, level {MAX_LEVEL} and limit {MAX_TIMELINE_LIMIT}",
+            OK,
+            timeline(level=MAX_LEVEL, limit=MAX_TIMELINE_LIMIT),
+        ),
+        (
+            f"{ORDER_STREAM}, a wall-clock range (it has none)",
+            OK,
+            timeline(start_wall_ms=LIVE_WALL_MS, end_wall_ms=LIVE_WALL_MS + 60_000),
+        ),
+    ]
+    return [_targeted("Timeline", label, expected, request) for label, expected, request in cases]
+
+
+def _range_values(make: Callable[..., Message]) -> list[tuple[str, Message]]:
+    """Malformed stream-time and wall-clock ranges, in requests `make(**range_fields)` builds; each is refused."""
+    return [
+        ("range: start_s = NaN", make(start_s=math.nan)),
+        ("range: start_s = inf", make(start_s=math.inf)),
+        ("range: start_s = -1", make(start_s=-1.0)),
+        ("range: end_s = NaN", make(end_s=math.nan)),
+        ("range: end_s = -inf", make(end_s=-math.inf)),
+        ("range: end_s = 1e300", make(end_s=1e300)),
+        ("range reversed: start_s 18 > end_s 10", make(start_s=18.0, end_s=10.0)),
+        ("range: start_wall_ms = -1", make(start_wall_ms=-1)),
+        ("range: start_wall_ms = 1 (1970)", make(start_wall_ms=1)),
+        (f"range: start_wall_ms = {MIN_WALL_MS - 1} (just before 2000)", make(start_wall_ms=MIN_WALL_MS - 1)),
+        ("range: end_wall_ms = int64 max", make(end_wall_ms=MAX_INT64)),
+        ("range: end_wall_ms = int64 min", make(end_wall_ms=-MAX_INT64 - 1)),
+        (
+            "reversed wall range: start 1 h after end",
+            make(start_wall_ms=LIVE_WALL_MS + 3_600_000, end_wall_ms=LIVE_WALL_MS),
+        ),
+    ]
+
+
+def _search_cases() -> list[Case]:
+    def search(**fields: object) -> memory_pb2.SearchRequest:
+        return memory_pb2.SearchRequest(**{"stream_ids": [ORDER_STREAM], **fields})
+
+    refused = [
+        ("text and a vector both", search(text="red car", vector=VISUAL)),
+        ("no text and an empty vector", search(vector=[])),
+        ("vector of NaN", search(vector=[math.nan] * 4)),
+        ("vector with inf", search(vector=[math.inf, 0.0, 0.0, 0.0])),
+        ("vector of -inf", search(vector=[-math.inf] * 4)),
+        ("vector of zeros", search(vector=[0.0] * 4)),
+        (f"vector of {HUGE_VECTOR_VALUES} values", search(vector=[0.01] * HUGE_VECTOR_VALUES)),
+        (
+            f"vector of {SEARCH_LIMITS.max_vector_dims + 1} values (one over the limit)",
+            search(vector=[0.01] * (SEARCH_LIMITS.max_vector_dims + 1)),
+        ),
+        ("vector of 4 subnormal values 1e-45 (its norm is 0 in float32)", search(vector=[1e-45] * 4)),
+        ("level -1", search(text="red car", level=-1)),
+        (f"level {MAX_LEVEL + 1} (the top is {MAX_LEVEL})", search(text="red car", level=MAX_LEVEL + 1)),
+        ("vector search at level int32 min", search(vector=VISUAL, level=-MAX_INT32 - 1)),
+        *_range_values(lambda **fields: search(text="red car", **fields)),
+    ]
+    cases = [(label, INVALID, request) for label, request in refused]
+    cases += [
+        ("whitespace text and a vector (a vector search)", OK, search(text=" \t", vector=VISUAL)),
+        ("vector like the setup clips'", OK, search(vector=VISUAL)),
+        ("vector of 3 values (no clip has that size)", OK, search(vector=[1.0, 0.0, 0.0])),
+        (
+            f"vector of {SEARCH_LIMITS.max_vector_dims} values (the limit)",
+            OK,
+            search(vector=[0.01] * SEARCH_LIMITS.max_vector_dims),
+        ),
+        ("vector of 3.4e38 values (its norm overflows float32)", OK + INVALID, search(vector=[3.4e38] * 4)),
+        (f"text at level {MAX_LEVEL}", OK, search(text="red car", level=MAX_LEVEL)),
+        ("vector at level 1", OK, search(vector=VISUAL, level=1)),
+        ("text in a wall-clock range", OK, search(text="red car", start_wall_ms=LIVE_WALL_MS)),
+    ]
+    return [_targeted("Search", label, expected, request) for label, expected, request in cases]
+
+
+def _stream_id_cases() -> list[Case]:
+    """Stats and DeleteStream with bad and unknown stream ids; a stream deleted, then asked for again."""
+    bad = [
+        ("empty stream id", ""),
+        ("stream id bad/id", "bad/id"),
+        ("stream id '..'", ".."),
+        (f"stream id of {MAX_STREAM_ID_CHARS + 1} characters", "s" * (MAX_STREAM_ID_CHARS + 1)),
+        ("stream id with NUL", "bad\x00id"),
+        ("stream id of 1 MiB", ONE_MIB_TEXT),
+    ]
+    cases = [_targeted("Stats", label, INVALID, memory_pb2.StatsRequest(stream_ids=[value])) for label, value in bad]
+    cases += [
+        _targeted("DeleteStream", label, INVALID, memory_pb2.DeleteStreamRequest(stream_id=value))
+        for label, value in bad
+    ]
+    unknown = [f"no-such-stream-{index}" for index in range(10000)]
+    cases += [
+        _targeted("Stats", "unknown stream", MISSING, memory_pb2.StatsRequest(stream_ids=unknown[:1])),
+        _targeted(
+            "Stats",
+            "a known stream and an unknown one",
+            MISSING,
+            memory_pb2.StatsRequest(stream_ids=[ORDER_STREAM, unknown[0]]),
+        ),
+        _targeted("Stats", "10000 unknown streams", MISSING, memory_pb2.StatsRequest(stream_ids=unknown)),
+        _targeted(
+            "Stats", f"{ORDER_STREAM} 10000 times", OK, memory_pb2.StatsRequest(stream_ids=[ORDER_STREAM] * 10000)
+        ),
+        _targeted("DeleteStream", "unknown stream", MISSING, memory_pb2.DeleteStreamRequest(stream_id=unknown[0])),
+        _targeted(
+            "DeleteStream", f"{GONE_STREAM} (written above)", OK, memory_pb2.DeleteStreamRequest(stream_id=GONE_STREAM)
+        ),
+        _targeted(
+            "DeleteStream",
+            f"{GONE_STREAM} again, once deleted",
+            MISSING,
+            memory_pb2.DeleteStreamRequest(stream_id=GONE_STREAM),
+        ),
+        _targeted("Stats", f"{GONE_STREAM}, once deleted", MISSING, memory_pb2.StatsRequest(stream_ids=[GONE_STREAM])),
+        _targeted(
+            "Timeline", f"{GONE_STREAM}, once deleted", MISSING, memory_pb2.TimelineRequest(stream_id=GONE_STREAM)
+        ),
+        _targeted(
+            "Get",
+            f"clip {GONE_STREAM}@000000000000, once deleted",
+            MISSING,
+            memory_pb2.GetRequest(node_ids=[f"{GONE_STREAM}@000000000000"]),
+        ),
+        _targeted("WriteClips", f"{GONE_STREAM} clip [0, 4) s again, once deleted", OK, _clip(GONE_STREAM, 0, 4)),
+    ]
+    return cases

@@ -10,6 +10,7 @@ of the nodes it expands, so its cost grows with F times the depth, not with the 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 KEYFRAME_MARK = "#k"  # keyframe ids: "<clip id>#k<index>"
+# A clip id (longwatch.types.ClipRecord.clip_id): a valid stream id, '@', then 'w' for wall time, digits.
+_CLIP_ID = re.compile(r"[A-Za-z0-9._-]{1,64}@w?[0-9]{1,20}")
 
 
 def node_id(stream_id: str, level: int, seq: int) -> str:
@@ -28,7 +31,7 @@ def node_id(stream_id: str, level: int, seq: int) -> str:
 def parse_node_id(value: str) -> tuple[str, int, int] | None:
     """(stream, level, seq) of a level-1+ node id; None for anything else (a clip id, a typo)."""
     parts = value.split("#")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 3 or not _is_number(parts[1]) or not _is_number(parts[2]):
         return None
     return parts[0], int(parts[1]), int(parts[2])
 
@@ -39,9 +42,14 @@ def keyframe_ids(clip_id: str, count: int) -> tuple[str, ...]:
 
 def parse_keyframe_id(value: str) -> tuple[str, int] | None:
     clip_id, mark, index = value.rpartition(KEYFRAME_MARK)
-    if not mark or not clip_id or not index.isdigit():
+    if not mark or not _CLIP_ID.fullmatch(clip_id) or not _is_number(index):
         return None
     return clip_id, int(index)
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also takes '²', which int() refuses."""
+    return 0 < len(text) <= 18 and text.isascii() and text.isdigit()
 
 
 @dataclass(frozen=True, eq=False)

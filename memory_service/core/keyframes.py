@@ -38,10 +38,11 @@ class KeyframeFiles:
         return sum(len(frame.jpeg) for frame in clip.keyframes)
 
     def read(self, keyframe_id: str) -> bytes | None:
+        """The keyframe's JPEG; None for an id that names no stored keyframe (or is no keyframe id at all)."""
         path = self._path(keyframe_id)
         try:
             return path.read_bytes() if path is not None else None
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
     def delete(self, stream_id: str, clip_id: str, count: int) -> None:
@@ -56,8 +57,10 @@ class KeyframeFiles:
         return sum(path.stat().st_size for folder in folders if folder.exists() for path in folder.rglob("*.jpg"))
 
     def _path(self, keyframe_id: str) -> Path | None:
-        parsed = parse_keyframe_id(keyframe_id)
+        parsed = parse_keyframe_id(keyframe_id)  # only stream-id characters, '@', digits: no '/', no '..'
         if parsed is None:
             return None
         stream_id = parsed[0].split("@", 1)[0]
+        if not stream_id.strip("."):
+            return None
         return self.directory / stream_id / f"{keyframe_id}.jpg"

@@ -267,6 +267,7 @@ class Memory:
             raise NotFound(f"memory holds no node {quote_prefix(missing[0])} ({len(missing)} of the ids are unknown)")
         frames = []
         for value in keyframe_ids:
+            validate_node_id(value, "keyframe id")
             parsed = parse_keyframe_id(value)
             jpeg = self._keyframes.read(value) if parsed else None
             if parsed is None or jpeg is None:
@@ -521,7 +522,12 @@ class Memory:
             start_s = max(clip.start_s, last_end or 0.0)
             anchor = clip.start_wall_ms - round(start_s * 1000)
             batch.anchors[clip.stream_id] = anchor
-        start_s = max(0.0, (clip.start_wall_ms - anchor) / 1000)
+        if clip.start_wall_ms < anchor:
+            raise FailedPrecondition(
+                f"a live clip of stream {clip.stream_id!r} starts at wall-clock {clip.start_wall_ms} ms, before the "
+                f"stream's first clip ({anchor} ms); write a stream's clips in time order"
+            )
+        start_s = (clip.start_wall_ms - anchor) / 1000
         return replace(clip, start_s=start_s, end_s=start_s + max(0.0, clip.end_s - clip.start_s))
 
     def _apply_beside_store(self, entries: Sequence[WalEntry]) -> None:
@@ -589,7 +595,7 @@ class Memory:
     def _read_nodes(self, ids: Sequence[str]) -> list[Node]:
         """Nodes by id (clips and nodes of any level mixed), in the order of `ids`; unknown ids left out."""
         by_level: dict[int, list[str]] = {}
-        for value in ids:
+        for value in dict.fromkeys(ids):  # the stores refuse an id named twice
             parsed = parse_node_id(value)
             by_level.setdefault(parsed[1] if parsed else 0, []).append(value)
         found: dict[str, TreeNode] = {}

@@ -192,6 +192,7 @@ class NodeStore:
         collection = self._collections.get(node_collection(level))
         if collection is None or not ids:
             return []
+        ids = list(dict.fromkeys(ids))  # chromadb refuses an id named twice
         include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
         found: dict[str, TreeNode] = {}
         for start in range(0, len(ids), _PAGE):

@@ -27,6 +27,7 @@ come after all the others.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 from collections import Counter
@@ -84,9 +85,10 @@ def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
             raise InvalidArgument("pass either search text or a vector, not both")
         if len(query.vector) > limits.max_vector_dims:
             raise InvalidArgument(f"the vector has {len(query.vector)} values; the limit is {limits.max_vector_dims}")
-        values = np.asarray(query.vector, dtype=np.float64)
-        if not np.isfinite(values).all() or not np.any(values):
-            raise InvalidArgument("the vector must be finite and not all zero")
+        values = np.asarray(query.vector, dtype=np.float32)  # as the search will use it
+        norm = float(np.linalg.norm(values)) if np.isfinite(values).all() else math.nan
+        if not math.isfinite(norm) or norm < 1e-12:
+            raise InvalidArgument("the vector must be finite and not (nearly) all zero")
     elif not query.text.strip():
         raise InvalidArgument("search text is empty; pass the words to look for (or a vector)")
     if len(query.text) > limits.max_query_chars:

@@ -171,6 +171,7 @@ class ClipStore:
         self, ids: Sequence[str], seqs: Mapping[str, int] | None = None, vectors: bool = True
     ) -> list[TreeNode]:
         """The stored clips among `ids` as level-0 nodes, in the order of `ids`; missing ones left out."""
+        ids = list(dict.fromkeys(ids))  # chromadb refuses an id named twice
         include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
         found: dict[str, TreeNode] = {}
         for start in range(0, len(ids), _PAGE):

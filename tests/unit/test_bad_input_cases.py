@@ -2,14 +2,19 @@
 
 from collections import Counter
 
+import grpc
 import pytest
 from google.protobuf import message_factory
 
 from benchmarks.bad_input_cases import (
+    GONE_STREAM,
+    LIVE_STREAM,
+    ORDER_STREAM,
     OVER_LIMIT_BYTES,
     OVERSIZED_BYTES,
     field_paths,
     generate_cases,
+    memory_cases,
     rpcs,
     varint,
 )
@@ -88,6 +93,49 @@ def test_unary_cases_hold_one_message_and_known_hangs_come_last(cases):
 
 def test_full_mode_has_more_cases_than_quick(cases):
     assert len(generate_cases(7)) > len(cases)
+
+
+def test_every_memory_rpc_but_list_streams_gets_targeted_cases_that_state_a_known_status(cases):
+    targeted = [case for case in cases if case.kind == "targeted"]
+    assert {case.rpc.method for case in targeted} == {
+        "WriteClips",
+        "Search",
+        "Expand",
+        "Timeline",
+        "Get",
+        "Stats",
+        "DeleteStream",
+    }
+    codes = set(grpc.StatusCode.__members__)
+    assert all(case.expected and set(case.expected) <= codes for case in targeted)
+    assert all(not case.expected for case in cases if case.kind != "targeted")
+
+
+def test_targeted_cases_are_valid_messages_of_the_request_type():
+    for case in memory_cases():
+        for payload in case.messages:
+            request = message_factory.GetMessageClass(case.rpc.request)()
+            request.ParseFromString(payload)
+            assert request.SerializeToString() == payload
+
+
+def _touches(case, stream_id):
+    return any(stream_id.encode() in message for message in case.messages)
+
+
+@pytest.mark.parametrize("stream_id", [ORDER_STREAM, LIVE_STREAM, GONE_STREAM])
+def test_a_stream_is_written_by_its_setup_case_before_any_other_case_uses_it(cases, stream_id):
+    using = [index for index, case in enumerate(cases) if _touches(case, stream_id)]
+    setup = cases[using[0]]
+    assert setup.description.startswith("setup:") and setup.rpc.method == "WriteClips"
+    assert setup.expected == ("OK",)
+
+
+def test_the_deleted_stream_is_asked_for_only_after_its_deletion(cases):
+    using = [case for case in cases if _touches(case, GONE_STREAM)]
+    deleted = next(i for i, case in enumerate(using) if case.rpc.method == "DeleteStream")
+    assert all(case.expected == ("NOT_FOUND",) for case in using[deleted + 1 : -1])
+    assert using[-1].rpc.method == "WriteClips" and using[-1].expected == ("OK",)
 
 
 @pytest.mark.parametrize("value, encoded", [(0, b"\x00"), (300, b"\xac\x02"), (-1, b"\xff" * 9 + b"\x01")])

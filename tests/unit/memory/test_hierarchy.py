@@ -373,3 +373,49 @@ def test_bad_reads_get_a_clear_status(memories, call, error):
             await memory.close()
 
     run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda memory: memory.expand("yard#\u00b2#000000000"), NotFound),  # '²' is a digit to str.isdigit()
+        (lambda memory: memory.get([], ["yard@000000000000#k\u00b2"]), NotFound),
+        (lambda memory: memory.get([], ["bad\x00id#k0"]), InvalidArgument),
+        (lambda memory: memory.get([], ["../../../../etc/passwd#k0"]), NotFound),
+        (lambda memory: memory.get([], [".." + "@000000000000#k0"]), NotFound),
+        (lambda memory: memory.search(SearchQuery(vector=(1e-45,) * 4)), InvalidArgument),
+    ],
+)
+def test_hostile_ids_and_vectors_get_a_clear_status(memories, call, error):
+    async def scenario():
+        memory = await filled(memories, history(5))
+        try:
+            with pytest.raises(error):
+                await call(memory)
+        finally:
+            await memory.close()
+
+    run(scenario())
+
+
+def test_get_may_name_an_id_twice(memories):
+    async def scenario():
+        memory = await filled(memories, history(5))
+        nodes, _ = await memory.get([history(5)[0].clip_id] * 2, [])
+        await memory.close()
+        return nodes
+
+    assert [node.node_id for node in run(scenario())] == [history(5)[0].clip_id] * 2  # one per id asked
+
+
+def test_a_live_clip_from_before_its_streams_first_clip_is_refused(memories):
+    wall0 = 1_800_000_000_000
+
+    async def scenario():
+        memory = await started(memories)
+        await memory.write(ClipRecord("cam", 0.0, 4.0, "a hall", start_wall_ms=wall0))
+        with pytest.raises(FailedPrecondition, match="time order"):
+            await memory.write(ClipRecord("cam", 0.0, 4.0, "a hall", start_wall_ms=wall0 - 60_000))
+        await memory.close()
+
+    run(scenario())
