@@ -156,6 +156,13 @@ class StreamIndex:
             self._claim_streams_of_unknown_files()
         self._add_clip_columns()
         self._db.execute("CREATE INDEX IF NOT EXISTS clips_by_seq ON clips (stream_id, seq)")
+        # Retention asks for the oldest of what it has not removed yet: partial indexes skip what it did.
+        self._db.execute("CREATE INDEX IF NOT EXISTS clips_with_text ON clips (stream_id, seq) WHERE text_removed = 0")
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS clips_with_keyframes ON clips (stream_id, seq) "
+            "WHERE keyframes > 0 AND keyframes_removed = 0"
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS nodes_present ON nodes (stream_id, level, seq) WHERE removed = 0")
         self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
         self._anchors = dict(self._db.execute("SELECT stream_id, anchor_ms FROM wall_anchors").fetchall())
         self._load_totals()

@@ -228,8 +228,8 @@ class WriteAheadLog:
         """Bytes of each stream's records in the segments on disk (those before the checkpoint in its own
         segment, left from before a restart, are not counted)."""
         total: Counter[str] = Counter()
-        for counts in self._stream_bytes.values():
-            total.update(counts)
+        for counts in list(self._stream_bytes.values()):  # read from other threads than the writer's:
+            total.update(dict(counts))  # copies (one step each under the GIL) before iterating
         return total
 
     def _write_durably(self, data: bytes) -> None:
