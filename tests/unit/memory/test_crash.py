@@ -224,3 +224,48 @@ def test_a_kill_mid_stream_loses_no_acknowledged_clip_and_consolidation_complete
             expected.append(below)
         assert list(stream.nodes_per_level) == expected, stream
         assert stream.window_clips == stream.clips - expected[0] * fanout if expected else stream.clips
+
+
+BETWEEN_LOG_AND_STORE_WRITER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from memory_service.core.store import ClipStore
+from tests.unit.memory.fakes import MemoryFactory
+from tests.unit.memory.test_crash import scene_clips
+
+real_upsert = ClipStore.upsert
+calls = []
+
+def upsert_then_die(self, entries):
+    calls.append(len(entries))
+    if len(calls) == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)  # logged and fsynced, not yet in the store, not acknowledged
+    return real_upsert(self, entries)
+
+async def main():
+    memory = MemoryFactory(Path(sys.argv[1])).build()
+    await memory.start()
+    ClipStore.upsert = upsert_then_die
+    for clip in scene_clips(0):
+        await memory.write(clip)
+
+asyncio.run(main())
+"""
+
+
+def test_a_kill_between_the_log_and_the_store_is_repaired_by_the_replay(memories):
+    """The crash the log exists for: a record fsynced, the process gone before the store has it."""
+    result = subprocess.run(
+        [sys.executable, "-c", BETWEEN_LOG_AND_STORE_WRITER, str(memories.root), "30"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == -9, result.stderr[-2000:]
+    logged_not_stored = scene_clips(0)[29]
+    store = memories.store()
+    store.open()
+    assert store.get_nodes([logged_not_stored.clip_id]) == []  # the staged crash happened where it should
+    store.close()
+    assert unfound(memories, scene_clips(0)[:30]) == []
