@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from memory_service import metrics
-from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode, node_id
+from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode, node_id, parse_node_id
 from memory_service.core.keyframes import KeyframeFiles
 from memory_service.core.nodes import NodeStore, summary_text
 from memory_service.core.store import ClipStore, match_form
@@ -191,6 +191,13 @@ class Consolidator:
         self.nodes_built += 1
         metrics.NODES_BUILT.inc()
 
+    def _seqs(self, level: int, ids: Sequence[str]) -> list[int]:
+        """The seqs of nodes of `level`: in a summary's id, in the stream index for a clip."""
+        if level == 0:
+            placed = (self._streams.clip_seq(clip_id) for clip_id in ids)
+            return [found[1] for found in placed if found is not None]
+        return [parsed[2] for parsed in map(parse_node_id, ids) if parsed is not None]
+
     def _read(self, level: int, ids: Sequence[str]) -> list[TreeNode]:
         if level == 0:
             found = self._clips.get_nodes(ids)
@@ -261,7 +268,7 @@ class Consolidator:
             self._streams.remove_nodes(stream_id, ids)
             metrics.RETENTION_REMOVED.labels("summary").inc(len(ids))
         if is_top:
-            self._frontier.drop(stream_id, level, _seqs(ids))
+            self._frontier.drop(stream_id, level, self._seqs(level, ids))
         return True
 
 
@@ -276,12 +283,3 @@ def pooled(children: Sequence[TreeNode]) -> np.ndarray | None:
     mean = np.mean([vector for vector in vectors if vector.size == size], axis=0)
     norm = float(np.linalg.norm(mean))
     return (mean / norm).astype(np.float32) if norm > 0 else None
-
-
-def _seqs(ids: Sequence[str]) -> list[int]:
-    seqs = []
-    for value in ids:
-        tail = value.rsplit("#", 1)[-1]
-        if tail.isdigit():
-            seqs.append(int(tail))
-    return seqs

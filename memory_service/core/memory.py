@@ -16,6 +16,7 @@ starting a second one at 0 s.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import threading
@@ -286,7 +287,8 @@ class Memory:
             validate_stream_id(stream_id)
             self._check_stream(stream_id)
         chosen = list(dict.fromkeys(stream_ids)) or self._streams.stream_ids()
-        streams = tuple(self._stream_stats(stream_id) for stream_id in chosen)
+        log_bytes = self._wal.bytes_by_stream()
+        streams = tuple(self._stream_stats(stream_id, log_bytes.get(stream_id, 0)) for stream_id in chosen)
         disk = await asyncio.to_thread(_disk_bytes, self._wal.directory.parent)
         return MemoryStats(streams=streams, disk_bytes=disk)
 
@@ -399,17 +401,16 @@ class Memory:
                 ids = self._streams.node_ids_in(stream_id, level, first, totals.node_count(level), present_only=True)
                 nodes = self._store.get_nodes(ids) if level == 0 else self._nodes.get(level, ids)
                 visual = self._nodes.visual_vectors(level, [node.node_id for node in nodes])
-                seqs = dict(zip(ids, range(first, first + len(ids)), strict=False))
-                if level == 0:
-                    seqs = {clip_id: seq for seq, clip_id in self._clip_seqs(stream_id, first, totals.clips)}
+                # A summary knows its seq (metadata); a clip's is in the stream index only.
+                seqs = self._clip_seqs(stream_id, first, totals.clips) if level == 0 else {}
                 self._frontier.add(
                     replace(node, seq=seqs.get(node.node_id, node.seq), visual_vector=visual.get(node.node_id))
                     for node in nodes
                 )
 
-    def _clip_seqs(self, stream_id: str, first: int, end: int) -> list[tuple[int, str]]:
-        ids = self._streams.clip_ids(stream_id, first, end)
-        return [(first + index, clip_id) for index, clip_id in enumerate(ids)]
+    def _clip_seqs(self, stream_id: str, first: int, end: int) -> dict[str, int]:
+        """Clip id -> seq for the stream's clips with seq in [first, end) (removed ones included)."""
+        return {clip_id: first + index for index, clip_id in enumerate(self._streams.clip_ids(stream_id, first, end))}
 
     def _check_searchable(self, entries: list[WalEntry]) -> None:
         """Every clip of the replayed log, and a sample of the others, must come back from a search by its
@@ -489,7 +490,7 @@ class Memory:
         """The entry as it will be stored: its file claim checked, a live clip's times continued from its
         stream's timeline, and its place in time order checked. Raises what the client must change."""
         clip = entry.clip
-        self._streams.check_source(clip, [pending.clip for pending in self._unapplied] + batch.clips)
+        self._streams.check_source(clip, itertools.chain((pending.clip for pending in self._unapplied), batch.clips))
         totals = self._streams.totals(clip.stream_id)
         last_start = batch.last_start.get(clip.stream_id, totals.last_start_s if totals and totals.clips else None)
         last_end = batch.last_end.get(clip.stream_id, totals.last_s if totals and totals.clips else None)
@@ -541,20 +542,19 @@ class Memory:
         for entry in latest:
             clip = entry.clip
             keyframe_bytes = self._keyframes.write(clip)
-            metadata = clip_metadata(clip)
-            vector_bytes, metadata_bytes = record_bytes(entry.embedding, match_form(clip.text), metadata)
+            metadata, document = clip_metadata(clip), match_form(clip.text)
+            vector_bytes, metadata_bytes = record_bytes(entry.embedding, document, metadata)
             sizes.append(ClipSize(vector_bytes + 4 * len(clip.visual_embedding), metadata_bytes, keyframe_bytes))
-            nodes.append(clip_node(clip.clip_id, metadata, match_form(clip.text), entry.embedding, -1))
-        self._streams.record([entry.clip for entry in latest], sizes)
+            visual = np.asarray(clip.visual_embedding, dtype=np.float32) if clip.visual_embedding else None
+            nodes.append(
+                replace(clip_node(clip.clip_id, metadata, document, entry.embedding, -1), visual_vector=visual)
+            )
+        seqs = self._streams.record([entry.clip for entry in latest], sizes)
         for entry in latest:
             clip = entry.clip
             if clip.start_wall_ms and not clip.source_key and self._streams.wall_anchor(clip.stream_id) is None:
                 self._streams.set_wall_anchor(clip.stream_id, clip.start_wall_ms - round(clip.start_s * 1000))
-        placed = []
-        for entry, node in zip(latest, nodes, strict=True):
-            stream_seq = self._streams.clip_seq(node.node_id)
-            visual = np.asarray(entry.clip.visual_embedding, dtype=np.float32) if entry.clip.visual_embedding else None
-            placed.append(replace(node, seq=stream_seq[1] if stream_seq else -1, visual_vector=visual))
+        placed = [replace(node, seq=seqs[node.node_id]) for node in nodes]
         self._nodes.put_visual(placed)
         fanout = self._hierarchy.fanout
         window = []
@@ -595,7 +595,7 @@ class Memory:
     def _read_nodes(self, ids: Sequence[str]) -> list[Node]:
         """Nodes by id (clips and nodes of any level mixed), in the order of `ids`; unknown ids left out."""
         by_level: dict[int, list[str]] = {}
-        for value in dict.fromkeys(ids):  # the stores refuse an id named twice
+        for value in ids:
             parsed = parse_node_id(value)
             by_level.setdefault(parsed[1] if parsed else 0, []).append(value)
         found: dict[str, TreeNode] = {}
@@ -628,7 +628,7 @@ class Memory:
             parent_id=node_id(node.stream_id, node.level + 1, parent_seq) if has_parent else "",
         )
 
-    def _stream_stats(self, stream_id: str) -> StreamStats:
+    def _stream_stats(self, stream_id: str, log_bytes: int) -> StreamStats:
         totals = self._streams.totals(stream_id)
         if totals is None:
             return StreamStats(stream_id=stream_id)
@@ -640,7 +640,7 @@ class Memory:
             vector_bytes=totals.vector_bytes,
             metadata_bytes=totals.metadata_bytes,
             keyframe_bytes=totals.keyframe_bytes,
-            log_bytes=self._wal.bytes_by_stream().get(stream_id, 0),
+            log_bytes=log_bytes,
             keyframes_removed=totals.keyframes_removed,
             clip_texts_removed=totals.clip_texts_removed,
             summaries_removed=totals.summaries_removed,

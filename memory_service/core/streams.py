@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from longwatch.errors import FailedPrecondition
 from longwatch.types import ClipRecord, StreamSummary
+from memory_service.core.hierarchy import parse_node_id
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ class StreamIndex:
                 if stream.clips
             }
 
-    def check_source(self, clip: ClipRecord, pending: Sequence[ClipRecord] = ()) -> None:
+    def check_source(self, clip: ClipRecord, pending: Iterable[ClipRecord] = ()) -> None:
         """Raises FailedPrecondition for a file clip whose stream holds another file's clips, counting
         `pending` ones: logged, not yet recorded here (a store write failed and will be retried)."""
         if not clip.source_key:
@@ -251,26 +252,27 @@ class StreamIndex:
                 "would overwrite; ingest this file under another stream name"
             )
 
-    def record(self, clips: Sequence[ClipRecord], sizes: Sequence[ClipSize] | None = None) -> int:
-        """Adds or updates the clips (a new clip id gets its stream's next seq); returns how many were new."""
+    def record(self, clips: Sequence[ClipRecord], sizes: Sequence[ClipSize] | None = None) -> dict[str, int]:
+        """Adds or updates the clips (a new clip id gets its stream's next seq); returns each clip's seq."""
         assert self._db is not None, "open() the stream index first"
         sizes = sizes if sizes is not None else [ClipSize()] * len(clips)
-        new_count = 0
+        seqs: dict[str, int] = {}
         with self._lock, self._transaction():
             claimed: dict[str, str] = {}  # streams whose first file these clips are
             for clip, size in zip(clips, sizes, strict=True):
                 if clip.source_key and clip.stream_id not in self._sources and clip.stream_id not in claimed:
                     self._db.execute("INSERT INTO stream_sources VALUES (?, ?)", (clip.stream_id, clip.source_key))
                     claimed[clip.stream_id] = clip.source_key
-                new_count += self._record_one(clip, size)
+                seqs[clip.clip_id] = self._record_one(clip, size)
             self._sources.update(claimed)
-        return new_count
+        return seqs
 
     def _record_one(self, clip: ClipRecord, size: ClipSize) -> int:
+        """Inserts or updates one clip's row and the stream's totals; returns the clip's seq."""
         assert self._db is not None
         stream = self._totals.setdefault(clip.stream_id, StreamTotals())
         old = self._db.execute(
-            "SELECT vector_bytes, metadata_bytes, keyframe_bytes, keyframes, text_removed, keyframes_removed "
+            "SELECT vector_bytes, metadata_bytes, keyframe_bytes, keyframes, text_removed, keyframes_removed, seq "
             "FROM clips WHERE clip_id = ?",
             (clip.clip_id,),
         ).fetchone()
@@ -284,6 +286,7 @@ class StreamIndex:
             size.keyframe_bytes,
         )
         if old is None:
+            seq = stream.clips
             self._db.execute(
                 "INSERT INTO clips (clip_id, stream_id, start_s, end_s, start_wall_ms, keyframes, vector_bytes, "
                 "metadata_bytes, keyframe_bytes, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -299,7 +302,7 @@ class StreamIndex:
                 "metadata_bytes = ?, keyframe_bytes = ?, text_removed = 0, keyframes_removed = 0 WHERE clip_id = ?",
                 (*values, clip.clip_id),
             )
-            vector_bytes, metadata_bytes, keyframe_bytes, keyframes, text_removed, keyframes_removed = old
+            vector_bytes, metadata_bytes, keyframe_bytes, keyframes, text_removed, keyframes_removed, seq = old
             stream.vector_bytes -= vector_bytes * (1 - text_removed)
             stream.metadata_bytes -= metadata_bytes * (1 - text_removed)
             stream.keyframe_bytes -= keyframe_bytes * (1 - keyframes_removed)
@@ -311,7 +314,7 @@ class StreamIndex:
         stream.keyframe_bytes += size.keyframe_bytes
         stream.keyframes += len(clip.keyframes)
         self._summaries[clip.stream_id] = StreamSummary(clip.stream_id, stream.clips, stream.first_s, stream.last_s)
-        return int(old is None)
+        return int(seq)
 
     def has_clip(self, clip_id: str) -> bool:
         with self._lock:
@@ -472,16 +475,18 @@ class StreamIndex:
         marks = ",".join("?" * len(ids))
         with self._lock, self._transaction():
             assert self._db is not None
-            if flag == "keyframes_removed":
-                columns = "SUM(keyframes), SUM(keyframe_bytes), 0, 0, 0"
-            elif flag == "text_removed":
-                columns = "0, 0, SUM(vector_bytes), SUM(metadata_bytes), COUNT(*)"
-            else:
-                columns = "0, 0, SUM(vector_bytes), SUM(metadata_bytes), COUNT(*)"
-            keyframes, keyframe_bytes, vector_bytes, metadata_bytes, count = self._db.execute(
-                f"SELECT {columns} FROM {table} WHERE {id_column} IN ({marks}) AND {flag} = 0", tuple(ids)
-            ).fetchone()
+            if flag == "keyframes_removed":  # the keyframes go; the clip's text and vectors stay
+                columns = "keyframes, keyframe_bytes, 0, 0"
+            else:  # a clip's text or a summary goes, with its vectors
+                columns = "0, 0, vector_bytes, metadata_bytes"
+            rows = self._db.execute(
+                f"SELECT {id_column}, {columns} FROM {table} WHERE {id_column} IN ({marks}) AND {flag} = 0", tuple(ids)
+            ).fetchall()
             self._db.execute(f"UPDATE {table} SET {flag} = 1 WHERE {id_column} IN ({marks})", tuple(ids))
+            keyframes, keyframe_bytes, vector_bytes, metadata_bytes = (
+                sum(int(row[column] or 0) for row in rows) for column in range(1, 5)
+            )
+            count = len(rows)
             stream = self._totals.setdefault(stream_id, StreamTotals())
             stream.keyframes -= int(keyframes or 0)
             stream.keyframe_bytes -= int(keyframe_bytes or 0)
@@ -493,9 +498,10 @@ class StreamIndex:
                 stream.clip_texts_removed += int(count or 0)
             else:
                 stream.summaries_removed += int(count or 0)
-                for node_id in ids:
-                    level = int(node_id.rsplit("#", 2)[1])
-                    stream.nodes_present[level - 1] -= 1
+                for row in rows:
+                    parsed = parse_node_id(row[0])
+                    if parsed is not None:
+                        stream.nodes_present[parsed[1] - 1] -= 1
             self._db.execute(
                 "INSERT OR REPLACE INTO removed_counts VALUES (?, ?, ?, ?)",
                 (stream_id, stream.keyframes_removed, stream.clip_texts_removed, stream.summaries_removed),
