@@ -7,7 +7,13 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: demo test venv protos unit integration e2e lint clean bench bench-full
+.PHONY: demo test venv system-deps protos unit integration e2e lint clean bench bench-full
+
+# Debian's GStreamer RTSP server and its Python bindings, for the RTSP camera test (tests/integration/
+# rtsp_camera.py runs them with /usr/bin/python3). Installed only as root on a system with apt-get;
+# anyone else runs the other tests, and that one skips saying what to install.
+GST_PACKAGES := python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+	gstreamer1.0-plugins-bad
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +26,22 @@ venv: $(STAMP)
 demo: venv
 	$(VENV)/bin/longwatch demo
 
-test: venv
+test: system-deps venv
 	$(PY) -m pytest -q tests
+
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then \
+		missing=""; \
+		for package in $(GST_PACKAGES); do \
+			dpkg-query -W -f='$${Status}' "$$package" 2>/dev/null | grep -q "install ok installed" \
+				|| missing="$$missing $$package"; \
+		done; \
+		if [ -n "$$missing" ]; then \
+			echo "installing$$missing (the RTSP camera test)"; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } \
+				|| echo "could not install$$missing: the RTSP camera test will skip"; \
+		fi; \
+	fi
 
 # Measurements, not tests: every benchmark's quick mode, then docs/benchmarks.md from their sections.
 bench: venv

@@ -17,7 +17,19 @@ from pathlib import Path
 
 from benchmarks.common import DOCS_DIR, RESULTS_DIR
 
-SECTIONS = ("eval", "scaling", "memory", "load", "faults", "bad_input", "end_to_end")
+SECTIONS = (
+    "eval",
+    "scaling",
+    "memory",
+    "ingest",
+    "decode",
+    "flat_cost",
+    "ocr_cer",
+    "load",
+    "faults",
+    "bad_input",
+    "end_to_end",
+)
 _MARK = "<!-- section: {} -->"
 HEADER = """# Benchmarks
 

@@ -25,6 +25,7 @@ import pydantic
 from longwatch import errors, validation
 from longwatch.client import LongwatchClient
 from longwatch.memory_commands import add_memory_commands
+from longwatch.perception_commands import add_perception_commands
 from longwatch.progress import wait_until_final
 from longwatch.settings import (
     DEFAULT_HOST,
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     addresses = _address_flags()
     _add_client_commands(commands, addresses)
     add_memory_commands(commands, addresses, _client_command)
+    add_perception_commands(commands, addresses, _client_command)
     _add_sample_and_demo(commands)
     _add_eval(commands, addresses)
     return parser

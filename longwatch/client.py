@@ -10,7 +10,7 @@ gRPC failures come back as `longwatch.errors` exceptions whose message names the
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Self
 
@@ -34,9 +34,13 @@ from longwatch.types import (
     Answer,
     ClipRecord,
     DeletedStream,
+    DescribeResult,
     KeyframeData,
     MemoryStats,
     Node,
+    Overview,
+    PushedFrame,
+    PushResult,
     SearchHit,
     SearchResult,
     StreamStatus,
@@ -59,6 +63,7 @@ from longwatch.validation import (
     validate_vector,
     validate_wall_range_ms,
 )
+from perception import convert as perception_convert  # pure conversions; no model or decoder code
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
 _LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it
@@ -155,6 +160,55 @@ class PerceptionClient(_ServiceClient):
         request = perception_pb2.RemoveStreamRequest(stream_id=stream_id)
         response = await self._call(self._stub.RemoveStream, request)
         return convert.status_from_pb(response.stream)
+
+    async def push_frames(
+        self,
+        stream_id: str,
+        frames: AsyncIterable[PushedFrame] | Iterable[PushedFrame],
+        sample_fps: float = 0.0,
+        *,
+        is_live: bool = False,
+        timeout_s: float | None = None,
+    ) -> PushResult:
+        """Pushes `frames` (in time order) as stream `stream_id` and waits for its clips to be written.
+        The server reads at the stream's pace, so a fast iterable is slowed, not dropped (unless `is_live`)."""
+        validate_stream_id(stream_id)
+        validate_sample_fps(sample_fps, 0.0, MAX_SAMPLE_FPS)
+        start = perception_convert.PushStart(stream_id=stream_id, sample_fps=sample_fps, is_live=is_live)
+
+        async def requests() -> AsyncIterator[perception_pb2.PushFramesRequest]:
+            yield perception_convert.push_start_to_pb(start)
+            if isinstance(frames, AsyncIterable):
+                async for frame in frames:
+                    yield perception_convert.pushed_frame_to_pb(frame)
+            else:
+                for frame in frames:
+                    yield perception_convert.pushed_frame_to_pb(frame)
+
+        response = await self._call(self._stub.PushFrames, requests(), timeout_s)
+        return perception_convert.push_result_from_pb(response)
+
+    async def overview(self, stream_id: str, include_jpeg: bool = False) -> Overview:
+        """The stream's Flash Memory: synopsis slots (heaviest first) and detail keyframes (JPEG if asked)."""
+        validate_stream_id(stream_id)
+        request = perception_pb2.GetOverviewRequest(stream_id=stream_id, include_jpeg=include_jpeg)
+        return perception_convert.overview_from_pb(await self._call(self._stub.GetOverview, request))
+
+    async def describe(
+        self,
+        stream_id: str,
+        instruction: str,
+        keyframe_ids: Sequence[str] = (),
+        start_s: float = 0.0,
+        end_s: float = 0.0,
+        timeout_s: float | None = 120.0,
+    ) -> DescribeResult:
+        """A closer look, following `instruction`, at keyframes by id, or at those of [start_s, end_s)."""
+        command = perception_convert.Describe(stream_id, instruction, tuple(keyframe_ids), start_s, end_s)
+        request = perception_convert.describe_to_pb(command)
+        perception_convert.describe_from_pb(request)  # refuses here what every perception refuses
+        response = await self._call(self._stub.Describe, request, timeout_s)
+        return perception_convert.describe_result_from_pb(response)
 
 
 class MemoryClient(_ServiceClient):

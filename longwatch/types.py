@@ -172,6 +172,66 @@ class StreamStatus:
 
 
 @dataclass(frozen=True)
+class PushedFrame:
+    """One frame a client pushes (PushFrames): its time and either JPEG bytes or raw RGB pixels."""
+
+    t_s: float  # stream time, seconds from the stream start; later than the frame before
+    jpeg: bytes = field(default=b"", repr=False)
+    rgb: bytes = field(default=b"", repr=False)  # raw: height rows of width RGB triplets (width * height * 3)
+    width: int = 0  # raw only, pixels
+    height: int = 0  # raw only, pixels
+    wall_ms: int = 0  # UTC ms since the epoch when taken; 0 = none
+
+
+@dataclass(frozen=True)
+class PushResult:
+    """How a PushFrames call ended."""
+
+    frames_accepted: int
+    stream: StreamStatus
+
+
+@dataclass(frozen=True)
+class OverviewSlot:
+    """A synopsis slot of a stream's Flash Memory: frames merged into one centroid."""
+
+    weight: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class OverviewDetail:
+    """A detail keyframe of a stream's Flash Memory; `jpeg` is empty unless asked for."""
+
+    t_s: float
+    slot: int  # index into Overview.slots
+    similarity: float
+    jpeg: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A stream's Flash Memory as GetOverview reads it."""
+
+    stream_id: str
+    slots: tuple[OverviewSlot, ...]  # heaviest first
+    details: tuple[OverviewDetail, ...]  # in time order
+    max_slots: int
+    max_details: int
+    frames_merged: int
+
+
+@dataclass(frozen=True)
+class DescribeResult:
+    """What the captioner said about keyframes, following an instruction (Describe)."""
+
+    text: str
+    lines: tuple[str, ...]  # on-screen text read
+    keyframe_ids: tuple[str, ...]  # the keyframes looked at
+
+
+@dataclass(frozen=True)
 class Evidence:
     stream_id: str
     start_s: float

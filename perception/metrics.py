@@ -31,6 +31,15 @@ LAG_SECONDS = Gauge(
 )
 
 ENCODE_SECONDS = Histogram("perception_encode_seconds", "Seconds per encoder call", _STREAM, buckets=_STAGE_BUCKETS_S)
+# One encoder call takes the pending frames of every stream (up to the encoder's batch size); 1 = no batching.
+ENCODE_BATCH_FRAMES = Histogram(
+    "perception_encode_batch_frames",
+    "Frames per encoder forward pass, from all streams together",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+DESCRIBE_SECONDS = Histogram(
+    "perception_describe_seconds", "Seconds per Describe look at keyframes", _STREAM, buckets=_STAGE_BUCKETS_S
+)
 OCR_SECONDS = Histogram(
     "perception_read_text_seconds", "Seconds per on-screen text reading call", _STREAM, buckets=_STAGE_BUCKETS_S
 )
@@ -42,6 +51,17 @@ KEYFRAME_SECONDS = Histogram(
     buckets=_STAGE_BUCKETS_S,
 )
 KEYFRAME_BYTES = Counter("perception_keyframe_bytes_total", "JPEG bytes of the keyframes sent with clips", _STREAM)
+FLASH_SLOTS = Gauge("perception_flash_slots", "Synopsis slots in use in the stream's Flash Memory", _STREAM)
+FLASH_DETAIL_FRAMES = Gauge(
+    "perception_flash_detail_frames", "Detail keyframes held in the stream's Flash Memory", _STREAM
+)
+FLASH_SLOT_MERGES = Counter(
+    "perception_flash_slot_merges_total", "Synopsis slot pairs merged to give a new frame its own slot", _STREAM
+)
+PUSHED_FRAMES = Counter("perception_pushed_frames_total", "Frames clients pushed that the stream took in", _STREAM)
+PUSH_WAIT_SECONDS = Counter(
+    "perception_push_wait_seconds_total", "Seconds pushing clients waited for room in a full queue", _STREAM
+)
 
 MEMORY_RETRIES = Counter("perception_memory_retries_total", "Reconnects of the clip stream to the memory service")
 MEMORY_UNACKED_CLIPS = Gauge("perception_memory_unacked_clips", "Clips sent to memory and not yet acknowledged")
@@ -56,10 +76,16 @@ _PER_STREAM = (
     DECODER_RESTARTS,
     LAG_SECONDS,
     ENCODE_SECONDS,
+    DESCRIBE_SECONDS,
     OCR_SECONDS,
     CAPTION_SECONDS,
     KEYFRAME_SECONDS,
     KEYFRAME_BYTES,
+    FLASH_SLOTS,
+    FLASH_DETAIL_FRAMES,
+    FLASH_SLOT_MERGES,
+    PUSHED_FRAMES,
+    PUSH_WAIT_SECONDS,
 )
 
 

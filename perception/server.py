@@ -1,20 +1,29 @@
-"""The PerceptionService servicer: converts, calls the stream registry, converts back.
+"""The PerceptionService servicer: converts, calls the stream registry (or the describer), converts back.
 Errors map to statuses in the interceptor (longwatch.grpc_server)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
 import grpc
 
+from longwatch.errors import FailedPrecondition
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
 from perception import convert
 from perception.core.streams import StreamRegistry
+
+if TYPE_CHECKING:
+    from perception.core.describe import Describer
 
 SERVICE_NAME = perception_pb2.DESCRIPTOR.services_by_name["PerceptionService"].full_name
 
 
 class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
-    def __init__(self, streams: StreamRegistry) -> None:
+    def __init__(self, streams: StreamRegistry, describer: Describer | None = None) -> None:
         self._streams = streams
+        self._describer = describer
 
     async def AddStream(
         self, request: perception_pb2.AddStreamRequest, context: grpc.aio.ServicerContext
@@ -32,3 +41,39 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
         self, request: perception_pb2.RemoveStreamRequest, context: grpc.aio.ServicerContext
     ) -> perception_pb2.RemoveStreamResponse:
         return convert.remove_stream_response(await self._streams.remove(request.stream_id))
+
+    async def PushFrames(
+        self, requests: AsyncIterator[perception_pb2.PushFramesRequest], context: grpc.aio.ServicerContext
+    ) -> perception_pb2.PushFramesResponse:
+        """Frames go through the stream's bounded queue: a full queue makes this handler wait before it reads
+        the next message, so gRPC's flow control slows the client instead of dropping its frames."""
+        start = convert.push_start_from_pb(await anext(requests, None))
+        _, session = await self._streams.add_push(start.stream_id, start.sample_fps, start.is_live, context.peer())
+        try:
+            async for request in requests:
+                await session.put(convert.pushed_frame_from_pb(request, session.frames_accepted + 1))
+        except asyncio.CancelledError:
+            session.fail("the client's PushFrames call was cancelled before it closed its side")
+            raise
+        except Exception as exc:
+            session.fail(f"a pushed frame was refused: {exc}")
+            raise
+        status = await session.finish()
+        return convert.push_frames_response(session.frames_accepted, status)
+
+    async def GetOverview(
+        self, request: perception_pb2.GetOverviewRequest, context: grpc.aio.ServicerContext
+    ) -> perception_pb2.GetOverviewResponse:
+        command = convert.get_overview_from_pb(request)
+        return convert.overview_response(self._streams.overview(command.stream_id), command.include_jpeg)
+
+    async def Describe(
+        self, request: perception_pb2.DescribeRequest, context: grpc.aio.ServicerContext
+    ) -> perception_pb2.DescribeResponse:
+        command = convert.describe_from_pb(request)
+        if self._describer is None:
+            raise FailedPrecondition("this perception was started without a describer; Describe is unavailable")
+        description = await self._describer.describe(
+            command.stream_id, command.keyframe_ids, command.start_s, command.end_s, command.instruction
+        )
+        return convert.describe_response(description)

@@ -19,7 +19,7 @@ from perception.core.keyframes import MAX_KEYFRAMES_PER_CLIP
 
 # Must list the names in perception.core.encoders.ENCODERS and perception.core.captioners.CAPTIONERS
 # (a unit test checks they agree).
-EncoderName = Literal["pixel-stats", "hf-clip", "tiny-clip"]
+EncoderName = Literal["pixel-stats", "hf-clip", "vlm-vision", "tiny-clip", "tiny-siglip", "tiny-vlm-vision"]
 CaptionerName = Literal["ocr", "vlm", "tiny-vlm"]
 
 
@@ -61,6 +61,11 @@ class PerceptionSettings(CommonSettings):
     cache_max_changed_fraction: float = Field(
         0.001, ge=0, le=1, description="at most this fraction of thumbnail pixels changed to reuse cached features"
     )
+    frame_cache: bool = Field(
+        True,
+        description="reuse the features and text of a frame nearly the same as the last encoded one; "
+        "false encodes and reads every sampled frame (to measure what the cache saves)",
+    )
     clip_max_s: float = Field(4.0, gt=0, le=600, description="longest clip, in seconds of stream time")
     max_frame_side_px: int = Field(
         1280, ge=64, le=8192, description="decoded frames are scaled down so their longer side is at most this"
@@ -82,6 +87,31 @@ class PerceptionSettings(CommonSettings):
         75, ge=1, le=95, description="JPEG quality of keyframes (1-95; above 95 grows the file, not the detail)"
     )
 
+    # Flash Memory: per stream, fixed size (perception.core.flash_memory). At the default 60 slots of a
+    # 1152-d feature and 30 JPEGs of ~30 KB, a stream holds about 1.2 MB however long it runs.
+    flash_slots: int = Field(
+        60, ge=1, le=2000, description="slots of the context synopsis memory (online k-means centroids) per stream"
+    )
+    flash_detail_frames: int = Field(
+        30,
+        ge=0,
+        le=2000,
+        description="keyframes of the detail augmentation memory per stream (one per heavy slot, so at most "
+        "flash_slots); 0 = none",
+    )
+    tokens_per_frame: int = Field(
+        16, ge=1, le=4096, description="patch tokens kept per encoded frame after merging similar ones"
+    )
+
+    @model_validator(mode="after")
+    def _flash_details_fit(self) -> PerceptionSettings:
+        if self.flash_detail_frames > self.flash_slots:
+            raise ValueError(
+                f"flash_detail_frames ({self.flash_detail_frames}) must not exceed flash_slots ({self.flash_slots}): "
+                "each detail frame stands for one slot"
+            )
+        return self
+
     # Queues.
     frame_queue_size: int = Field(8, ge=1, le=10_000, description="sampled frames waiting for the encoder")
     max_unacked_clips: int = Field(
@@ -90,15 +120,30 @@ class PerceptionSettings(CommonSettings):
 
     # Models.
     encoder: EncoderName | None = Field(
-        None, description="vision encoder; None = the profile's default (tiny→hf-clip, cpu→pixel-stats, gpu→hf-clip)"
+        None,
+        description="vision encoder; None = the profile's default (tiny→tiny-clip, cpu→pixel-stats, gpu→hf-clip); "
+        "vlm-vision = the vision tower of the VLM named by encoder_vlm_model",
     )
     encoder_model: str = Field(
         "google/siglip-base-patch16-224",
         min_length=1,
         description="Hugging Face id or local path of a CLIP/SigLIP, for the hf-clip encoder (gpu profile)",
     )
+    encoder_vlm_model: str | None = Field(
+        None,
+        min_length=1,
+        description="Hugging Face id or local path of an Idefics3/SmolVLM VLM whose vision tower the vlm-vision "
+        "encoder uses; None = captioner_model (the tokens are then the ones the captioner sees)",
+    )
     encoder_device: str | None = Field(
         None, description="torch device for the encoder (cpu, cuda, cuda:1); None = CUDA when available"
+    )
+    encoder_batch_size: int = Field(
+        16,
+        ge=1,
+        le=1024,
+        description="frames per encoder forward pass, taken from all streams' pending frames together "
+        "(a GPU encodes 16 in about the time of one)",
     )
     captioner: CaptionerName | None = Field(
         None, description="captioner; None = the profile's default (tiny→vlm, cpu→ocr, gpu→vlm)"
@@ -112,8 +157,25 @@ class PerceptionSettings(CommonSettings):
         None, description="torch device for the VLM (cpu, cuda, cuda:1); None = CUDA when available"
     )
     ocr_min_confidence: float = Field(0.7, ge=0, le=1, description="on-screen text lines read with less are dropped")
-    ocr_min_side_px: int = Field(
-        720, ge=0, le=4096, description="frames whose shorter side is smaller are upscaled to it before OCR; 0 = never"
+    ocr_detect_min_side_px: int = Field(
+        736,
+        ge=32,
+        le=4096,
+        description="shorter side, in pixels, the OCR text detector sees (smaller frames are enlarged for "
+        "detection only; each line is then read from the original pixels at the recogniser's height)",
+    )
+    ocr_tile_px: int = Field(
+        64,
+        ge=8,
+        le=1024,
+        description="side, in pixels, of the tiles OCR compares with the stream's last read frame: only changed "
+        "tiles are read again",
+    )
+    ocr_max_streams: int = Field(
+        256, ge=1, le=100_000, description="streams whose last OCR read is kept (least recently read dropped first)"
+    )
+    ocr_with_vlm: bool = Field(
+        True, description="vlm captioners read on-screen text with OCR too and show it to the model"
     )
     vlm_prompt: str = Field(
         "Describe what happens in these frames in one sentence, and read any text on screen.",
@@ -123,6 +185,42 @@ class PerceptionSettings(CommonSettings):
     vlm_max_frames: int = Field(4, ge=1, le=64, description="distinct frames of a clip shown to the VLM")
     vlm_max_new_tokens: int = Field(48, ge=1, le=1024, description="tokens the VLM may generate per caption")
 
+    # File decoding (perception.core.sources.keyframe_first, decord_frames).
+    file_decode: Literal["auto", "keyframes-first", "full"] = Field(
+        "auto",
+        description="how files are decoded: keyframes-first decodes keyframes and only the GOPs between two "
+        "keyframes that differ (something that appears and disappears between two identical keyframes is not "
+        "seen); auto = keyframes-first while keyframes are close enough, else full; full = every frame",
+    )
+    file_decoder: Literal["auto", "pyav", "decord"] = Field(
+        "auto",
+        description="library that decodes files; auto = PyAV (its keyframes-first path beats decord at sampled "
+        "rates); decord reads the sample grid's frames by index, and falls back to PyAV where it cannot open a file",
+    )
+    file_keyframe_max_changed_fraction: float = Field(
+        0.001,
+        ge=0,
+        le=1,
+        description="at most this fraction of thumbnail pixels changed for two keyframes to count as the same "
+        "(the GOP between them is then not decoded); the frame cache's sense of the same by default",
+    )
+    file_max_keyframe_interval_s: float = Field(
+        4.0,
+        gt=0,
+        le=3600,
+        description="keyframes further apart than this many seconds are too sparse: that GOP is decoded fully "
+        "(in auto mode, the rest of the file). A GOP between two identical keyframes is not decoded, so an event "
+        "shorter than it can be missed: cameras key every 1-4 s, while encoders' defaults (10 s and more) would "
+        "hide whole events",
+    )
+    file_max_gop_bytes: int = Field(
+        64 << 20,
+        ge=1 << 16,
+        le=1 << 30,
+        description="compressed bytes of one GOP kept in memory for keyframes-first decoding; a bigger GOP is "
+        "decoded fully",
+    )
+
     # Live sources.
     live_open_timeout_s: float = Field(10.0, gt=0, le=600, description="seconds to connect to a live source")
     live_read_timeout_s: float = Field(10.0, gt=0, le=600, description="seconds without data before a read fails")
@@ -130,6 +228,28 @@ class PerceptionSettings(CommonSettings):
     live_retry_max_s: float = Field(30.0, gt=0, le=3600, description="longest reconnect delay")
     watchdog_stall_s: float = Field(
         60.0, gt=0, le=3600, description="a live decoder silent this long (no frame, no retry) is restarted"
+    )
+
+    # Pushed frames (PushFrames). A frame must fit one gRPC message: the servers take at most 64 MiB
+    # (longwatch.grpc_server.MAX_MESSAGE_BYTES), and a frame message carries a few fields beside its bytes.
+    push_max_frame_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        le=63 * 1024 * 1024,
+        description="bytes of one pushed frame, JPEG or raw RGB (raw 1920x1080 is 6.2 MB); larger are refused",
+    )
+    push_max_image_side_px: int = Field(
+        8192, ge=16, le=16384, description="longest side in pixels a pushed frame may have (a JPEG may claim 65535)"
+    )
+    push_queue_frames: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description="pushed frames waiting for the decode thread; a full queue slows the client (at most this "
+        "many times push_max_frame_bytes held per stream)",
+    )
+    push_finish_timeout_s: float = Field(
+        60.0, ge=0, le=3600, description="seconds a PushFrames call waits for its clips once the client is done"
     )
 
     # Memory writer.

@@ -1,10 +1,12 @@
 """Tiny random-weight vision models for the `tiny` profile, built offline in about a second each.
 
-`build_clip` makes a CLIP whose image tower perception's `hf-clip` encoder loads like any CLIP;
+`build_clip` makes a CLIP and `build_siglip` a SigLIP whose image towers perception's `hf-clip`
+encoder loads like any real one (CLIP has a class token and a projection, SigLIP neither);
 `build_vlm` makes an Idefics3 (the SmolVLM architecture) that perception's `vlm` captioner loads
-with `AutoProcessor` and `AutoModelForImageTextToText`. Random weights give garbage features and
-captions: these models test shapes and code paths, not quality. Builders are seeded, so one
-cache name always holds the same model (prepare them with `longwatch.models.cache.prepared`).
+with `AutoProcessor` and `AutoModelForImageTextToText`, and whose vision tower and connector the
+`vlm-vision` encoder loads. Random weights give garbage features and captions: these models test
+shapes and code paths, not quality. Builders are seeded, so one cache name always holds the same
+model (prepare them with `longwatch.models.cache.prepared`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from longwatch.models.tiny import SEED, build_tokenizer, tiny_llama_config
 
 # Cache names under the model cache (`longwatch.models.cache.prepared(cache, NAME, build)`).
 TINY_CLIP_NAME = "tiny-clip"
+TINY_SIGLIP_NAME = "tiny-siglip"
 TINY_VLM_NAME = "tiny-idefics3"
 
 # 32-pixel images cut into 8-pixel patches: 16 patches, the smallest grid both towers accept.
@@ -60,26 +63,49 @@ def _clip_image_processor():
     return processor_class(size=size, crop_size={"height": IMAGE_SIZE_PX, "width": IMAGE_SIZE_PX})
 
 
+# The text tower of the tiny CLIP and SigLIP: 32 wide, 2 layers, a 512-token vocabulary.
+_TINY_TEXT_TOWER = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "vocab_size": 512,
+    "max_position_embeddings": 64,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "pad_token_id": 0,
+}
+
+
 def build_clip(directory: Path) -> None:
     """A CLIP with 32-wide, 2-layer text and vision towers and 32-d projections (~100k parameters)."""
     import torch
     from transformers import CLIPConfig, CLIPModel
 
     torch.manual_seed(SEED)
-    text_tower = {
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "vocab_size": 512,
-        "max_position_embeddings": 64,
-        "bos_token_id": 1,
-        "eos_token_id": 2,
-        "pad_token_id": 0,
-    }
-    config = CLIPConfig(text_config=text_tower, vision_config=_TINY_VISION_TOWER, projection_dim=32)
+    config = CLIPConfig(text_config=_TINY_TEXT_TOWER, vision_config=_TINY_VISION_TOWER, projection_dim=32)
     CLIPModel(config).save_pretrained(directory)
     _clip_image_processor().save_pretrained(directory)
+
+
+def _siglip_image_processor():
+    """SigLIP's PIL processor: a plain resize to the square input, no crop."""
+    try:
+        from transformers import SiglipImageProcessorPil as processor_class
+    except ImportError:  # older transformers: the plain class is the PIL one
+        from transformers import SiglipImageProcessor as processor_class
+    return processor_class(size={"height": IMAGE_SIZE_PX, "width": IMAGE_SIZE_PX})
+
+
+def build_siglip(directory: Path) -> None:
+    """A SigLIP with 32-wide, 2-layer text and vision towers (~100k parameters); its image embedding is
+    the vision tower's attention-pooled output, 32-d."""
+    import torch
+    from transformers import SiglipConfig, SiglipModel
+
+    torch.manual_seed(SEED)
+    SiglipModel(SiglipConfig(text_config=_TINY_TEXT_TOWER, vision_config=_TINY_VISION_TOWER)).save_pretrained(directory)
+    _siglip_image_processor().save_pretrained(directory)
 
 
 def _idefics3_image_processor():

@@ -21,6 +21,7 @@ class CacheConfig:
     # At most this fraction of thumbnail pixels changed for a frame to count as "the same" (0.1%:
     # about two pixels of a 64 x 36 thumbnail; a changed line of text moves more than that).
     max_changed_fraction: float = 0.001
+    is_enabled: bool = True  # False: every sampled frame is encoded (what the cache saves can be measured)
 
 
 class FrameCache:
@@ -33,7 +34,7 @@ class FrameCache:
 
     def lookup(self, thumbnail: np.ndarray) -> EncodedFrame | None:
         """The last encoded frame if `thumbnail` is nearly the same as its thumbnail, else None."""
-        if self._last is None:
+        if self._last is None or not self._config.is_enabled:
             return None
         changed = changed_fraction(thumbnail, self._last.thumbnail, self._config.pixel_change_levels)
         return self._last if changed <= self._config.max_changed_fraction else None

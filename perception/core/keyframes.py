@@ -1,8 +1,9 @@
 """Keyframes: the few frames of a clip memory keeps as JPEG, for the reasoner's closer look and for people.
 
 Which frames: with one, the frame nearest the clip's mean visual feature (the most representative);
-with more, frames spread over the clip. Choosing reads only the features the clip already holds,
-O(frames x D) per clip; encoding is one downscale and one JPEG per keyframe, done once per clip.
+with more, frames spread over the clip; and the frames the Flash Memory's detail memory chose while the
+clip was open (perception.core.flash_memory), each image once. Choosing reads only the features the clip
+already holds, O(frames x D) per clip; encoding is one downscale and one JPEG per keyframe, done once per clip.
 Storage: at one clip every ~4 s a stream must stay under 50 MB per hour, so the defaults (480 px,
 quality 75) give 20-40 KB keyframes.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -57,6 +58,27 @@ def choose_keyframes(draft: ClipDraft, mean_feature: np.ndarray, count: int) -> 
         return distinct
     # The middle of each of `count` equal stretches of the distinct frames.
     return [distinct[int((index + 0.5) * len(distinct) / count)] for index in range(count)]
+
+
+def with_detail_keyframes(
+    draft: ClipDraft, own: Sequence[Keyframe], details: Sequence[tuple[ClipFrame, Keyframe | None]]
+) -> tuple[Keyframe, ...]:
+    """The clip's own keyframes, then the detail memory's frames of the clip (its frame and its JPEG, None if
+    too large), in time order, each image once and at most MAX_KEYFRAMES_PER_CLIP in all.
+
+    A detail frame is given the time the clip first used its image, like the clip's own keyframes, so an
+    image both chose (or two details reusing one cached image) is sent once.
+    """
+    by_time: dict[float, Keyframe] = {keyframe.t_s: keyframe for keyframe in own}
+    timed = sorted(
+        (replace(keyframe, t_s=_first_use(draft, frame).time_s) for frame, keyframe in details if keyframe is not None),
+        key=lambda keyframe: keyframe.t_s,
+    )
+    for keyframe in timed:
+        if len(by_time) >= MAX_KEYFRAMES_PER_CLIP:
+            break
+        by_time.setdefault(keyframe.t_s, keyframe)
+    return tuple(sorted(by_time.values(), key=lambda keyframe: keyframe.t_s))
 
 
 def encode_keyframes(frames: Sequence[ClipFrame], config: KeyframeConfig) -> tuple[Keyframe, ...]:

@@ -19,10 +19,12 @@ from perception import metrics
 from perception.core.clip_assembler import ClipAssembler
 from perception.core.compute import Compute
 from perception.core.decoder import DecodeThread
+from perception.core.flash_memory import FlashConfig, FlashMemory
 from perception.core.frame_cache import CacheConfig, FrameCache
 from perception.core.frame_queue import EndOfFrames, FrameQueue
 from perception.core.keyframes import KeyframeConfig
-from perception.core.pipeline import FramePipeline
+from perception.core.overview import StreamOverview
+from perception.core.pipeline import DEFAULT_TOKENS_PER_FRAME, FramePipeline
 from perception.core.redaction import redact
 from perception.core.sampler import Sampler, SamplerConfig
 from perception.core.sink import ClipSink
@@ -48,6 +50,8 @@ class WorkerConfig:
     max_unacked_clips: int = 32  # clips sent to the sink and not yet acknowledged
     watchdog_stall_s: float = 60.0  # a live decoder silent this long is restarted
     keyframes: KeyframeConfig = KeyframeConfig()
+    flash: FlashConfig = FlashConfig()
+    tokens_per_frame: int = DEFAULT_TOKENS_PER_FRAME  # patch tokens kept per frame after merging
 
 
 @dataclass
@@ -59,6 +63,7 @@ class _Counters:
     clips_written: int = 0
     position_s: float = 0.0  # stream time of the last decoded frame
     written_end_s: float = 0.0  # end of the latest clip memory acknowledged
+    flash_slot_merges: int = 0  # the Flash Memory's slot merges already counted in the metric
 
 
 class _StreamMetrics:
@@ -72,6 +77,9 @@ class _StreamMetrics:
         self.clips_written = metrics.CLIPS_WRITTEN.labels(stream_id)
         self.decoder_restarts = metrics.DECODER_RESTARTS.labels(stream_id)
         self.lag_s = metrics.LAG_SECONDS.labels(stream_id)
+        self.flash_slots = metrics.FLASH_SLOTS.labels(stream_id)
+        self.flash_details = metrics.FLASH_DETAIL_FRAMES.labels(stream_id)
+        self.flash_slot_merges = metrics.FLASH_SLOT_MERGES.labels(stream_id)
 
 
 class StreamWorker:
@@ -83,8 +91,16 @@ class StreamWorker:
         self._config = config
         self._sink = sink
         assembler = ClipAssembler(config.clip_max_s, sample_interval_s=1.0 / config.sampler.sample_fps)
+        self._flash = FlashMemory(config.flash)
         self._pipeline = FramePipeline(
-            stream_id, source.source_key, compute, FrameCache(config.cache), assembler, config.keyframes
+            stream_id,
+            source.source_key,
+            compute,
+            FrameCache(config.cache),
+            assembler,
+            config.keyframes,
+            self._flash,
+            config.tokens_per_frame,
         )
         self._sampler = Sampler(config.sampler)
         self._decode_lock = threading.Lock()
@@ -155,6 +171,11 @@ class StreamWorker:
             sample_fps=self._config.sampler.sample_fps,
         )
 
+    def overview(self) -> StreamOverview:
+        """What the stream's Flash Memory holds now: its synopsis slots and detail keyframes. A final stream
+        keeps its overview (fixed size) until it is removed."""
+        return self._flash.overview(self.stream_id)
+
     # The run ---------------------------------------------------------------------------------
 
     async def _run(self) -> None:
@@ -207,6 +228,7 @@ class StreamWorker:
 
     async def _process(self, sampled: SampledFrame) -> None:
         frame, closed = await self._pipeline.add(sampled)
+        self._count_flash()
         if frame.is_reused:
             self._counters.frames_reused += 1
             self._metrics.frames_reused.inc()
@@ -214,6 +236,15 @@ class StreamWorker:
             self._counters.frames_encoded += 1
             self._metrics.frames_encoded.inc()
         await self._emit(closed)
+
+    def _count_flash(self) -> None:
+        flash = self._flash
+        self._metrics.flash_slots.set(flash.slot_count)
+        self._metrics.flash_details.set(flash.detail_count)
+        merges = flash.slot_merges - self._counters.flash_slot_merges
+        if merges:
+            self._metrics.flash_slot_merges.inc(merges)
+            self._counters.flash_slot_merges = flash.slot_merges
 
     async def _emit(self, draft: ClipDraft | None) -> None:
         """Captions a closed clip and sends it; waits while `max_unacked_clips` are unacknowledged."""

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from perception.core.thumbnails import grey_thumbnail
+
+if TYPE_CHECKING:
+    from perception.core.token_merge import MergedTokens
 
 
 class DecodedFrame:
@@ -76,6 +80,10 @@ class EncodedFrame:
     thumbnail: np.ndarray  # (h, w) uint8 grey
     features: np.ndarray  # (D,) float32, L2-normalised
     lines: tuple[str, ...] | None = None  # on-screen text; None until read
+    patches: np.ndarray | None = None  # (P, C) float32 patch tokens; None when the encoder makes none
+    # The patches merged down to the token budget (perception.core.token_merge). Kept with the open clip
+    # and the detail memory, not sent in the ClipRecord: memory's storage budget has no room for them.
+    tokens: MergedTokens | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +112,11 @@ class ClipDraft:
     @property
     def start_wall_ms(self) -> int:
         return self.frames[0].wall_ms
+
+    def merged_tokens(self) -> np.ndarray | None:
+        """(T, C) the merged tokens of the clip's distinct frames, in order; None when no frame has any."""
+        parts = [encoded.tokens.tokens for encoded in self.distinct_encoded() if encoded.tokens is not None]
+        return np.concatenate(parts) if parts else None
 
     def distinct_encoded(self) -> list[EncodedFrame]:
         """The encoded frames behind the clip's frames, each once, in order of first use."""

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(longwatch/perception/v1/perception.proto\x12\x17longwatch.perception.v1\"\xc4\x02\n\x0cStreamStatus\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x33\n\x05state\x18\x03 \x01(\x0e\x32$.longwatch.perception.v1.StreamState\x12\x0f\n\x07is_live\x18\x04 \x01(\x08\x12\x13\n\x0b\x66rames_seen\x18\x05 \x01(\x03\x12\x16\n\x0e\x66rames_encoded\x18\x06 \x01(\x03\x12\x15\n\rframes_reused\x18\x07 \x01(\x03\x12\x16\n\x0e\x66rames_dropped\x18\x08 \x01(\x03\x12\x15\n\rclips_written\x18\t \x01(\x03\x12\x12\n\nposition_s\x18\n \x01(\x01\x12\x12\n\nduration_s\x18\x0b \x01(\x01\x12\r\n\x05lag_s\x18\x0c \x01(\x01\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x12\n\nsample_fps\x18\x0e \x01(\x01\"I\n\x10\x41\x64\x64StreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x12\n\nsample_fps\x18\x03 \x01(\x01\"J\n\x11\x41\x64\x64StreamResponse\x12\x35\n\x06stream\x18\x01 \x01(\x0b\x32%.longwatch.perception.v1.StreamStatus\"(\n\x12ListStreamsRequest\x12\x12\n\nstream_ids\x18\x01 \x03(\t\"M\n\x13ListStreamsResponse\x12\x36\n\x07streams\x18\x01 \x03(\x0b\x32%.longwatch.perception.v1.StreamStatus\"(\n\x13RemoveStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\"M\n\x14RemoveStreamResponse\x12\x35\n\x06stream\x18\x01 \x01(\x0b\x32%.longwatch.perception.v1.StreamStatus*\xae\x01\n\x0bStreamState\x12\x1c\n\x18STREAM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15STREAM_STATE_STARTING\x10\x01\x12\x18\n\x14STREAM_STATE_RUNNING\x10\x02\x12\x19\n\x15STREAM_STATE_FINISHED\x10\x03\x12\x17\n\x13STREAM_STATE_FAILED\x10\x04\x12\x18\n\x14STREAM_STATE_STOPPED\x10\x05\x32\xce\x02\n\x11PerceptionService\x12\x62\n\tAddStream\x12).longwatch.perception.v1.AddStreamRequest\x1a*.longwatch.perception.v1.AddStreamResponse\x12h\n\x0bListStreams\x12+.longwatch.perception.v1.ListStreamsRequest\x1a,.longwatch.perception.v1.ListStreamsResponse\x12k\n\x0cRemoveStream\x12,.longwatch.perception.v1.RemoveStreamRequest\x1a-.longwatch.perception.v1.RemoveStreamResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(longwatch/perception/v1/perception.proto\x12\x17longwatch.perception.v1\"\xc4\x02\n\x0cStreamStatus\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x33\n\x05state\x18\x03 \x01(\x0e\x32$.longwatch.perception.v1.StreamState\x12\x0f\n\x07is_live\x18\x04 \x01(\x08\x12\x13\n\x0b\x66rames_seen\x18\x05 \x01(\x03\x12\x16\n\x0e\x66rames_encoded\x18\x06 \x01(\x03\x12\x15\n\rframes_reused\x18\x07 \x01(\x03\x12\x16\n\x0e\x66rames_dropped\x18\x08 \x01(\x03\x12\x15\n\rclips_written\x18\t \x01(\x03\x12\x12\n\nposition_s\x18\n \x01(\x01\x12\x12\n\nduration_s\x18\x0b \x01(\x01\x12\r\n\x05lag_s\x18\x0c \x01(\x01\x12\r\n\x05\x65rror\x18\r \x01(\t\x12\x12\n\nsample_fps\x18\x0e \x01(\x01\"I\n\x10\x41\x64\x64StreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x12\n\nsample_fps\x18\x03 \x01(\x01\"J\n\x11\x41\x64\x64StreamResponse\x12\x35\n\x06stream\x18\x01 \x01(\x0b\x32%.longwatch.perception.v1.StreamStatus\"(\n\x12ListStreamsRequest\x12\x12\n\nstream_ids\x18\x01 \x03(\t\"M\n\x13ListStreamsResponse\x12\x36\n\x07streams\x18\x01 \x03(\x0b\x32%.longwatch.perception.v1.StreamStatus\"(\n\x13RemoveStreamRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\"M\n\x14RemoveStreamResponse\x12\x35\n\x06stream\x18\x01 \x01(\x0b\x32%.longwatch.perception.v1.StreamStatus\"C\n\tPushStart\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x12\n\nsample_fps\x18\x02 \x01(\x01\x12\x0f\n\x07is_live\x18\x03 \x01(\x08\"6\n\x08RawImage\x12\r\n\x05width\x18\x01 \x01(\r\x12\x0e\n\x06height\x18\x02 \x01(\r\x12\x0b\n\x03rgb\x18\x03 \x01(\x0c\"v\n\x0bPushedFrame\x12\x0b\n\x03t_s\x18\x01 \x01(\x01\x12\x0f\n\x07wall_ms\x18\x02 \x01(\x03\x12\x0e\n\x04jpeg\x18\x03 \x01(\x0cH\x00\x12\x30\n\x03raw\x18\x04 \x01(\x0b\x32!.longwatch.perception.v1.RawImageH\x00\x42\x07\n\x05image\"\x87\x01\n\x11PushFramesRequest\x12\x33\n\x05start\x18\x01 \x01(\x0b\x32\".longwatch.perception.v1.PushStartH\x00\x12\x35\n\x05\x66rame\x18\x02 \x01(\x0b\x32$.longwatch.perception.v1.PushedFrameH\x00\x42\x06\n\x04item\"d\n\x12PushFramesResponse\x12\x17\n\x0f\x66rames_accepted\x18\x01 \x01(\x03\x12\x35\n\x06stream\x18\x02 \x01(\x0b\x32%.longwatch.perception.v1.StreamStatus\"=\n\x12GetOverviewRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x14\n\x0cinclude_jpeg\x18\x02 \x01(\x08\">\n\x0cSynopsisSlot\x12\x0e\n\x06weight\x18\x01 \x01(\x03\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\"J\n\x0b\x44\x65tailFrame\x12\x0b\n\x03t_s\x18\x01 \x01(\x01\x12\x0c\n\x04slot\x18\x02 \x01(\x05\x12\x12\n\nsimilarity\x18\x03 \x01(\x01\x12\x0c\n\x04jpeg\x18\x04 \x01(\x0c\"\xd4\x01\n\x13GetOverviewResponse\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x34\n\x05slots\x18\x02 \x03(\x0b\x32%.longwatch.perception.v1.SynopsisSlot\x12\x35\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32$.longwatch.perception.v1.DetailFrame\x12\x11\n\tmax_slots\x18\x04 \x01(\x05\x12\x13\n\x0bmax_details\x18\x05 \x01(\x05\x12\x15\n\rframes_merged\x18\x06 \x01(\x03\"o\n\x0f\x44\x65scribeRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x14\n\x0ckeyframe_ids\x18\x02 \x03(\t\x12\x0f\n\x07start_s\x18\x03 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x04 \x01(\x01\x12\x13\n\x0binstruction\x18\x05 \x01(\t\"E\n\x10\x44\x65scribeResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05lines\x18\x02 \x03(\t\x12\x14\n\x0ckeyframe_ids\x18\x03 \x03(\t*\xae\x01\n\x0bStreamState\x12\x1c\n\x18STREAM_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15STREAM_STATE_STARTING\x10\x01\x12\x18\n\x14STREAM_STATE_RUNNING\x10\x02\x12\x19\n\x15STREAM_STATE_FINISHED\x10\x03\x12\x17\n\x13STREAM_STATE_FAILED\x10\x04\x12\x18\n\x14STREAM_STATE_STOPPED\x10\x05\x32\x82\x05\n\x11PerceptionService\x12\x62\n\tAddStream\x12).longwatch.perception.v1.AddStreamRequest\x1a*.longwatch.perception.v1.AddStreamResponse\x12h\n\x0bListStreams\x12+.longwatch.perception.v1.ListStreamsRequest\x1a,.longwatch.perception.v1.ListStreamsResponse\x12k\n\x0cRemoveStream\x12,.longwatch.perception.v1.RemoveStreamRequest\x1a-.longwatch.perception.v1.RemoveStreamResponse\x12g\n\nPushFrames\x12*.longwatch.perception.v1.PushFramesRequest\x1a+.longwatch.perception.v1.PushFramesResponse(\x01\x12h\n\x0bGetOverview\x12+.longwatch.perception.v1.GetOverviewRequest\x1a,.longwatch.perception.v1.GetOverviewResponse\x12_\n\x08\x44\x65scribe\x12(.longwatch.perception.v1.DescribeRequest\x1a).longwatch.perception.v1.DescribeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'longwatch.perception.v1.perception_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STREAMSTATE']._serialized_start=790
-  _globals['_STREAMSTATE']._serialized_end=964
+  _globals['_STREAMSTATE']._serialized_start=1877
+  _globals['_STREAMSTATE']._serialized_end=2051
   _globals['_STREAMSTATUS']._serialized_start=70
   _globals['_STREAMSTATUS']._serialized_end=394
   _globals['_ADDSTREAMREQUEST']._serialized_start=396
@@ -47,6 +47,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REMOVESTREAMREQUEST']._serialized_end=708
   _globals['_REMOVESTREAMRESPONSE']._serialized_start=710
   _globals['_REMOVESTREAMRESPONSE']._serialized_end=787
-  _globals['_PERCEPTIONSERVICE']._serialized_start=967
-  _globals['_PERCEPTIONSERVICE']._serialized_end=1301
+  _globals['_PUSHSTART']._serialized_start=789
+  _globals['_PUSHSTART']._serialized_end=856
+  _globals['_RAWIMAGE']._serialized_start=858
+  _globals['_RAWIMAGE']._serialized_end=912
+  _globals['_PUSHEDFRAME']._serialized_start=914
+  _globals['_PUSHEDFRAME']._serialized_end=1032
+  _globals['_PUSHFRAMESREQUEST']._serialized_start=1035
+  _globals['_PUSHFRAMESREQUEST']._serialized_end=1170
+  _globals['_PUSHFRAMESRESPONSE']._serialized_start=1172
+  _globals['_PUSHFRAMESRESPONSE']._serialized_end=1272
+  _globals['_GETOVERVIEWREQUEST']._serialized_start=1274
+  _globals['_GETOVERVIEWREQUEST']._serialized_end=1335
+  _globals['_SYNOPSISSLOT']._serialized_start=1337
+  _globals['_SYNOPSISSLOT']._serialized_end=1399
+  _globals['_DETAILFRAME']._serialized_start=1401
+  _globals['_DETAILFRAME']._serialized_end=1475
+  _globals['_GETOVERVIEWRESPONSE']._serialized_start=1478
+  _globals['_GETOVERVIEWRESPONSE']._serialized_end=1690
+  _globals['_DESCRIBEREQUEST']._serialized_start=1692
+  _globals['_DESCRIBEREQUEST']._serialized_end=1803
+  _globals['_DESCRIBERESPONSE']._serialized_start=1805
+  _globals['_DESCRIBERESPONSE']._serialized_end=1874
+  _globals['_PERCEPTIONSERVICE']._serialized_start=2054
+  _globals['_PERCEPTIONSERVICE']._serialized_end=2696
 # @@protoc_insertion_point(module_scope)

@@ -93,3 +93,121 @@ class RemoveStreamResponse(_message.Message):
     STREAM_FIELD_NUMBER: _ClassVar[int]
     stream: StreamStatus
     def __init__(self, stream: _Optional[_Union[StreamStatus, _Mapping]] = ...) -> None: ...
+
+class PushStart(_message.Message):
+    __slots__ = ("stream_id", "sample_fps", "is_live")
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FPS_FIELD_NUMBER: _ClassVar[int]
+    IS_LIVE_FIELD_NUMBER: _ClassVar[int]
+    stream_id: str
+    sample_fps: float
+    is_live: bool
+    def __init__(self, stream_id: _Optional[str] = ..., sample_fps: _Optional[float] = ..., is_live: _Optional[bool] = ...) -> None: ...
+
+class RawImage(_message.Message):
+    __slots__ = ("width", "height", "rgb")
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    RGB_FIELD_NUMBER: _ClassVar[int]
+    width: int
+    height: int
+    rgb: bytes
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., rgb: _Optional[bytes] = ...) -> None: ...
+
+class PushedFrame(_message.Message):
+    __slots__ = ("t_s", "wall_ms", "jpeg", "raw")
+    T_S_FIELD_NUMBER: _ClassVar[int]
+    WALL_MS_FIELD_NUMBER: _ClassVar[int]
+    JPEG_FIELD_NUMBER: _ClassVar[int]
+    RAW_FIELD_NUMBER: _ClassVar[int]
+    t_s: float
+    wall_ms: int
+    jpeg: bytes
+    raw: RawImage
+    def __init__(self, t_s: _Optional[float] = ..., wall_ms: _Optional[int] = ..., jpeg: _Optional[bytes] = ..., raw: _Optional[_Union[RawImage, _Mapping]] = ...) -> None: ...
+
+class PushFramesRequest(_message.Message):
+    __slots__ = ("start", "frame")
+    START_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    start: PushStart
+    frame: PushedFrame
+    def __init__(self, start: _Optional[_Union[PushStart, _Mapping]] = ..., frame: _Optional[_Union[PushedFrame, _Mapping]] = ...) -> None: ...
+
+class PushFramesResponse(_message.Message):
+    __slots__ = ("frames_accepted", "stream")
+    FRAMES_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    frames_accepted: int
+    stream: StreamStatus
+    def __init__(self, frames_accepted: _Optional[int] = ..., stream: _Optional[_Union[StreamStatus, _Mapping]] = ...) -> None: ...
+
+class GetOverviewRequest(_message.Message):
+    __slots__ = ("stream_id", "include_jpeg")
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_JPEG_FIELD_NUMBER: _ClassVar[int]
+    stream_id: str
+    include_jpeg: bool
+    def __init__(self, stream_id: _Optional[str] = ..., include_jpeg: _Optional[bool] = ...) -> None: ...
+
+class SynopsisSlot(_message.Message):
+    __slots__ = ("weight", "start_s", "end_s")
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    START_S_FIELD_NUMBER: _ClassVar[int]
+    END_S_FIELD_NUMBER: _ClassVar[int]
+    weight: int
+    start_s: float
+    end_s: float
+    def __init__(self, weight: _Optional[int] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ...) -> None: ...
+
+class DetailFrame(_message.Message):
+    __slots__ = ("t_s", "slot", "similarity", "jpeg")
+    T_S_FIELD_NUMBER: _ClassVar[int]
+    SLOT_FIELD_NUMBER: _ClassVar[int]
+    SIMILARITY_FIELD_NUMBER: _ClassVar[int]
+    JPEG_FIELD_NUMBER: _ClassVar[int]
+    t_s: float
+    slot: int
+    similarity: float
+    jpeg: bytes
+    def __init__(self, t_s: _Optional[float] = ..., slot: _Optional[int] = ..., similarity: _Optional[float] = ..., jpeg: _Optional[bytes] = ...) -> None: ...
+
+class GetOverviewResponse(_message.Message):
+    __slots__ = ("stream_id", "slots", "details", "max_slots", "max_details", "frames_merged")
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    MAX_SLOTS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    FRAMES_MERGED_FIELD_NUMBER: _ClassVar[int]
+    stream_id: str
+    slots: _containers.RepeatedCompositeFieldContainer[SynopsisSlot]
+    details: _containers.RepeatedCompositeFieldContainer[DetailFrame]
+    max_slots: int
+    max_details: int
+    frames_merged: int
+    def __init__(self, stream_id: _Optional[str] = ..., slots: _Optional[_Iterable[_Union[SynopsisSlot, _Mapping]]] = ..., details: _Optional[_Iterable[_Union[DetailFrame, _Mapping]]] = ..., max_slots: _Optional[int] = ..., max_details: _Optional[int] = ..., frames_merged: _Optional[int] = ...) -> None: ...
+
+class DescribeRequest(_message.Message):
+    __slots__ = ("stream_id", "keyframe_ids", "start_s", "end_s", "instruction")
+    STREAM_ID_FIELD_NUMBER: _ClassVar[int]
+    KEYFRAME_IDS_FIELD_NUMBER: _ClassVar[int]
+    START_S_FIELD_NUMBER: _ClassVar[int]
+    END_S_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTION_FIELD_NUMBER: _ClassVar[int]
+    stream_id: str
+    keyframe_ids: _containers.RepeatedScalarFieldContainer[str]
+    start_s: float
+    end_s: float
+    instruction: str
+    def __init__(self, stream_id: _Optional[str] = ..., keyframe_ids: _Optional[_Iterable[str]] = ..., start_s: _Optional[float] = ..., end_s: _Optional[float] = ..., instruction: _Optional[str] = ...) -> None: ...
+
+class DescribeResponse(_message.Message):
+    __slots__ = ("text", "lines", "keyframe_ids")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    KEYFRAME_IDS_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    lines: _containers.RepeatedScalarFieldContainer[str]
+    keyframe_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, text: _Optional[str] = ..., lines: _Optional[_Iterable[str]] = ..., keyframe_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -50,6 +50,21 @@ class PerceptionServiceStub:
                 request_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamRequest.SerializeToString,
                 response_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamResponse.FromString,
                 _registered_method=True)
+        self.PushFrames = channel.stream_unary(
+                '/longwatch.perception.v1.PerceptionService/PushFrames',
+                request_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesRequest.SerializeToString,
+                response_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesResponse.FromString,
+                _registered_method=True)
+        self.GetOverview = channel.unary_unary(
+                '/longwatch.perception.v1.PerceptionService/GetOverview',
+                request_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewRequest.SerializeToString,
+                response_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewResponse.FromString,
+                _registered_method=True)
+        self.Describe = channel.unary_unary(
+                '/longwatch.perception.v1.PerceptionService/Describe',
+                request_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeRequest.SerializeToString,
+                response_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeResponse.FromString,
+                _registered_method=True)
 
 
 class PerceptionServiceServicer:
@@ -77,6 +92,27 @@ class PerceptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PushFrames(self, request_iterator, context):
+        """Ingests frames a client sends (a robot): the first message names the stream, then frames in time order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOverview(self, request, context):
+        """Reads a stream's Flash Memory: its synopsis slots and detail keyframes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Describe(self, request, context):
+        """Looks again at keyframes (by id, or those of a time range) with the captioner, following an instruction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PerceptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +130,21 @@ def add_PerceptionServiceServicer_to_server(servicer, server):
                     servicer.RemoveStream,
                     request_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamRequest.FromString,
                     response_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamResponse.SerializeToString,
+            ),
+            'PushFrames': grpc.stream_unary_rpc_method_handler(
+                    servicer.PushFrames,
+                    request_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesRequest.FromString,
+                    response_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesResponse.SerializeToString,
+            ),
+            'GetOverview': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOverview,
+                    request_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewRequest.FromString,
+                    response_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewResponse.SerializeToString,
+            ),
+            'Describe': grpc.unary_unary_rpc_method_handler(
+                    servicer.Describe,
+                    request_deserializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeRequest.FromString,
+                    response_serializer=longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +229,87 @@ class PerceptionService:
             '/longwatch.perception.v1.PerceptionService/RemoveStream',
             longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamRequest.SerializeToString,
             longwatch_dot_perception_dot_v1_dot_perception__pb2.RemoveStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PushFrames(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/longwatch.perception.v1.PerceptionService/PushFrames',
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesRequest.SerializeToString,
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.PushFramesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOverview(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.perception.v1.PerceptionService/GetOverview',
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewRequest.SerializeToString,
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.GetOverviewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Describe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.perception.v1.PerceptionService/Describe',
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeRequest.SerializeToString,
+            longwatch_dot_perception_dot_v1_dot_perception__pb2.DescribeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,4 +1,4 @@
-"""Vision encoder backends by name, imported only when chosen (hf-clip pulls in torch)."""
+"""Vision encoder backends by name, imported only when chosen (hf-clip and vlm-vision pull in torch)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from perception.core.encoders.base import EncoderOptions, VisionEncoder
 # name -> module with `build(options) -> VisionEncoder`
 ENCODERS: dict[str, str] = {
     "pixel-stats": "perception.core.encoders.pixel_stats",
-    "hf-clip": "perception.core.encoders.hf_clip",
+    "hf-clip": "perception.core.encoders.hf_clip",  # CLIP or SigLIP by id or path (encoder_model)
+    "vlm-vision": "perception.core.encoders.vlm_vision",  # the captioning VLM's vision tower (encoder_vlm_model)
     "tiny-clip": "perception.core.encoders.hf_clip:build_tiny",
+    "tiny-siglip": "perception.core.encoders.hf_clip:build_tiny_siglip",
+    "tiny-vlm-vision": "perception.core.encoders.vlm_vision:build_tiny",
 }
 
 # profile name -> encoder used when the settings name none

@@ -1,4 +1,5 @@
-"""The VisionEncoder seam: frames in, one L2-normalised feature vector per frame out."""
+"""The VisionEncoder seam: frames in, one L2-normalised feature vector per frame out, and the patch
+tokens the Flash Memory and token merging work on where the backend makes them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EncoderOptions:
-    model: str = ""  # Hugging Face id or local path, for backends with weights
+    model: str = ""  # Hugging Face id or local path of a CLIP/SigLIP, for hf-clip
+    vlm_model: str = ""  # Hugging Face id or local path of the captioning VLM, for vlm-vision
     device: str | None = None  # torch device; None = CUDA when available
     batch_size: int = 16  # frames per forward pass
     model_cache: Path = Path()  # where locally built models (the tiny profile's) are prepared once
@@ -20,10 +22,16 @@ class EncoderOptions:
 
 class VisionEncoder(Protocol):
     name: str
-    dim: int
+    dim: int  # width of the global feature
+    patch_dim: int  # width of a patch token; 0 when the backend makes none
 
     def encode(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """(H, W, 3) uint8 RGB images -> (N, dim) float32 rows, each L2-normalised."""
+        ...
+
+    def encode_with_patches(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """The same (N, dim) rows as `encode`, and (N, P, patch_dim) float32 patch tokens from the same
+        forward pass (None when patch_dim is 0)."""
         ...
 
 
@@ -31,3 +39,8 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     """(N, D) -> (N, D) float32 with unit rows; an all-zero row stays zero."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (N, 1)
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def in_batches(images: Sequence[np.ndarray], batch_size: int) -> list[Sequence[np.ndarray]]:
+    """The images cut into runs of at most `batch_size` (one forward pass each)."""
+    return [images[start : start + batch_size] for start in range(0, len(images), batch_size)]

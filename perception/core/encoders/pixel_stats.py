@@ -2,6 +2,10 @@
 
 A colour histogram says what is in view (a yellow truck, a green sign); a coarse grey layout
 says where. Each half is unit-length before they are joined, so neither drowns the other.
+
+Patch tokens: a 4 x 4 grid of cells of the same small image, each its mean colour and grey spread. They
+cost microseconds (the image is 64 x 36 by then) and let the cpu profile run the token path (merging,
+the detail memory's tokens) that the model encoders feed, so that path is not only tested on GPUs.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ _WORK_SIZE_PX = (64, 36)
 _LEVELS_PER_CHANNEL = 4  # 4 x 4 x 4 = 64 colour bins
 _LAYOUT_SIZE_PX = (8, 8)  # 64 grey cells
 DIM = _LEVELS_PER_CHANNEL**3 + _LAYOUT_SIZE_PX[0] * _LAYOUT_SIZE_PX[1]
+# 4 x 4 cells of 16 x 9 work pixels: 16 tokens, the default token budget per frame, so merging keeps them all.
+_CELL_GRID = (4, 4)  # (rows, columns)
+PATCH_DIM = 4  # mean red, green, blue and the grey standard deviation of a cell, each in [0, 1]
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -42,17 +49,37 @@ def _grey_layout(small_image: Image.Image) -> np.ndarray:
     return _unit(cells - cells.mean())
 
 
+def _cell_tokens(small: np.ndarray) -> np.ndarray:
+    """(h, w, 3) uint8 -> (16, 4) float32: per cell of a 4 x 4 grid, mean RGB and grey spread in [0, 1]."""
+    rows, columns = _CELL_GRID
+    height, width = small.shape[0] // rows * rows, small.shape[1] // columns * columns
+    pixels = small[:height, :width].astype(np.float32) / 255.0  # (h, w, 3)
+    cells = pixels.reshape(rows, height // rows, columns, width // columns, 3).swapaxes(1, 2)  # (4, 4, ch, cw, 3)
+    cells = cells.reshape(rows * columns, -1, 3)  # (16, ch * cw, 3)
+    grey_spread = cells.mean(axis=2).std(axis=1, keepdims=True)  # (16, 1)
+    return np.concatenate([cells.mean(axis=1), grey_spread], axis=1)  # (16, 4)
+
+
 class PixelStatsEncoder:
     name = "pixel-stats"
     dim = DIM
+    patch_dim = PATCH_DIM
 
     def encode(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        return self.encode_with_patches(images, with_patches=False)[0]
+
+    def encode_with_patches(
+        self, images: Sequence[np.ndarray], with_patches: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         rows = np.zeros((len(images), DIM), dtype=np.float64)  # (N, D)
-        for row, image in zip(rows, images, strict=True):
+        patches = np.zeros((len(images), _CELL_GRID[0] * _CELL_GRID[1], PATCH_DIM), np.float32)  # (N, 16, 4)
+        for index, image in enumerate(images):
             small_image = Image.fromarray(image).resize(_WORK_SIZE_PX, Image.Resampling.BOX)
-            histogram = _colour_histogram(np.asarray(small_image))
-            row[:] = np.concatenate([histogram, _grey_layout(small_image)])
-        return l2_normalise(rows)
+            small = np.asarray(small_image)  # (36, 64, 3)
+            rows[index] = np.concatenate([_colour_histogram(small), _grey_layout(small_image)])
+            if with_patches:
+                patches[index] = _cell_tokens(small)
+        return l2_normalise(rows), patches if with_patches else None
 
 
 def build(options: EncoderOptions) -> PixelStatsEncoder:

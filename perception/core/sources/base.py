@@ -19,6 +19,16 @@ class SourceOptions:
     read_timeout_s: float = 10.0  # live: seconds without data before a read fails
     retry_initial_s: float = 1.0  # live: first reconnect delay, doubled per failure
     retry_max_s: float = 30.0  # live: longest reconnect delay
+    # The sampler's rate, so a file source yields only the frames of a static stretch the sampler could
+    # keep; 0 = unknown: every frame time is yielded (still correct, only more frames to offer).
+    sample_fps: float = 0.0
+    file_decode: str = "auto"  # files: "auto", "keyframes-first" or "full" (sources.file_source.FILE_DECODES)
+    file_decoder: str = "auto"  # files: "auto", "pyav" or "decord" (sources.file_source.FILE_DECODERS)
+    thumbnail_width_px: int = 64  # files: width of the grey thumbnails two keyframes are compared by
+    pixel_change_levels: int = 12  # files: grey levels a thumbnail pixel must move to count as changed
+    keyframe_max_changed_fraction: float = 0.001  # files: at most this fraction changed, two keyframes are the same
+    max_keyframe_interval_s: float = 4.0  # files: keyframes further apart are not trusted to bound a change
+    max_gop_bytes: int = 64 << 20  # files: compressed bytes of one GOP kept in memory for keyframes-first
 
 
 class FrameSource(Protocol):

@@ -64,6 +64,11 @@ class FakeEncoder(VisionEncoder):
         means = np.stack([image.reshape(-1, 3).mean(axis=0) + 1.0 for image in images])  # (N, 3)
         return l2_normalise(means)
 
+    patch_dim = 0  # no patch tokens, like pixel statistics
+
+    def encode_with_patches(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        return self.encode(images), None
+
 
 class FakeCaptioner(Captioner):
     """Reads the text "RGB r g b" off each frame (its top-left pixel, rounded to 50 levels so that video
@@ -74,12 +79,15 @@ class FakeCaptioner(Captioner):
     def __init__(self) -> None:
         self.images_read = 0
 
-    def read_text(self, images: Sequence[np.ndarray]) -> list[tuple[str, ...]]:
+    def read_text(self, images: Sequence[np.ndarray], context: str = "") -> list[tuple[str, ...]]:
         self.images_read += len(images)
         return [("RGB " + " ".join(str(50 * round(value / 50)) for value in image[0, 0]),) for image in images]
 
     def caption(self, images: Sequence[np.ndarray], ocr_lines: Sequence[str]) -> str:
         return f"{len(images)} distinct frames"
+
+    def describe(self, images: Sequence[np.ndarray], instruction: str) -> str:
+        return f"{instruction}: {len(images)} frames"
 
 
 def fake_compute() -> Compute:
@@ -169,3 +177,22 @@ class FakeSource:
             index += 1
             if self.is_live:
                 stop.wait(1.0 / self._fps)
+
+
+class PatchEncoder(FakeEncoder):
+    """The fake encoder with patch tokens: a 4 x 4 grid of cell mean colours, (N, 16, 3)."""
+
+    patch_dim = 3
+
+    def encode_with_patches(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        cells = []
+        for image in images:
+            height, width = image.shape[0] // 4 * 4, image.shape[1] // 4 * 4
+            grid = image[:height, :width].reshape(4, height // 4, 4, width // 4, 3).astype(np.float32)
+            cells.append(grid.mean(axis=(1, 3)).reshape(16, 3))  # (16, 3)
+        return self.encode(images), np.stack(cells)  # (N, D), (N, 16, 3)
+
+
+def patch_compute(encoder: FakeEncoder | None = None) -> Compute:
+    """A Compute over a fake captioner whose encoder gives patch tokens (PatchEncoder unless given)."""
+    return Compute(encoder or PatchEncoder(), FakeCaptioner())

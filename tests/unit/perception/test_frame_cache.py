@@ -46,3 +46,10 @@ def test_drift_is_measured_against_the_last_encoded_frame():
 
 def test_thumbnails_of_different_shapes_count_as_changed():
     assert changed_fraction(np.zeros((9, 16), np.uint8), np.zeros((12, 16), np.uint8), 12) == 1.0
+
+
+def test_a_disabled_cache_reuses_nothing() -> None:
+    cache = FrameCache(CacheConfig(is_enabled=False))
+    thumbnail = np.full((36, 64), 100, np.uint8)
+    cache.store(EncodedFrame(image=np.zeros((36, 64, 3), np.uint8), thumbnail=thumbnail, features=np.ones(4)))
+    assert cache.lookup(thumbnail.copy()) is None

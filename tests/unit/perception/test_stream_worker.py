@@ -19,6 +19,7 @@ from tests.unit.perception.fakes import (
     RecordingSink,
     RefusingSink,
     fake_compute,
+    patch_compute,
     worker_config,
     write_video,
 )
@@ -222,3 +223,50 @@ def test_stopping_a_file_midway_writes_the_open_clip(video):
     assert status.state is StreamState.STOPPED
     assert len(sink.clips) == 1 and sink.clips[0].start_s == 0.0
     assert status.clips_written == 1
+
+
+def test_the_overview_shows_the_streams_flash_memory():
+    # Fake features are the mean colour: grey, red and blue are three slots; 10 sampled frames in all.
+    source = FakeSource(SCENES, duration_s=5.0)
+
+    async def run():
+        worker = StreamWorker(
+            "yard", source, worker_config(sample_fps=2.0), patch_compute(FakeEncoder()), RecordingSink()
+        )
+        assert worker.overview().slots == ()  # before any frame
+        worker.start()
+        await worker.wait()
+        return worker.overview()
+
+    overview = asyncio.run(run())
+    assert overview.stream_id == "yard" and (overview.max_slots, overview.max_details) == (60, 30)
+    assert overview.frames_merged == 10
+    spans = sorted((slot.start_s, slot.end_s, slot.weight) for slot in overview.slots)
+    assert spans == [(0.0, 1.5, 4), (2.0, 3.5, 4), (4.0, 4.5, 2)]
+    assert [detail.t_s for detail in overview.details] == [0.0, 2.0, 4.0]  # each scene's first frame
+    assert all(detail.jpeg.startswith(b"\xff\xd8") for detail in overview.details)  # JPEG
+
+
+def test_the_flash_memory_settings_reach_the_worker():
+    from perception.app import PerceptionApp
+    from perception.settings import PerceptionSettings
+
+    settings = PerceptionSettings(flash_slots=2, flash_detail_frames=1, tokens_per_frame=8)
+    app = PerceptionApp(settings)
+    app.compute, app.writer = patch_compute(), RecordingSink()
+
+    async def run():
+        worker = app._make_worker("yard", FakeSource(SCENES, duration_s=5.0), sample_fps=2.0)
+        worker.start()
+        await worker.wait()
+        return worker.overview()
+
+    try:
+        overview = asyncio.run(run())
+    finally:
+        app.compute.close()
+    assert (overview.max_slots, overview.max_details) == (2, 1)
+    assert len(overview.slots) == 2 and len(overview.details) == 1
+    assert sum(slot.weight for slot in overview.slots) == 10
+    with pytest.raises(ValueError, match="flash_detail_frames"):
+        PerceptionSettings(flash_slots=2, flash_detail_frames=3)

@@ -7,13 +7,22 @@ import re
 
 import pytest
 
-from longwatch.errors import AlreadyExists, InvalidArgument, NotFound, ResourceExhausted
-from longwatch.types import StreamState
+from longwatch.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, ResourceExhausted
+from longwatch.types import PushedFrame, StreamState, StreamStatus
 from longwatch.validation import validate_stream_id
+from perception.core.overview import StreamOverview, SynopsisSlot
 from perception.core.sources import SourceOptions, open_source
 from perception.core.stream_worker import StreamWorker
 from perception.core.streams import StreamLimits, StreamRegistry
-from tests.unit.perception.fakes import FakeSource, RecordingSink, fake_compute, worker_config
+from tests.unit.perception.fakes import (
+    FakeSource,
+    RecordingSink,
+    colour_at,
+    fake_compute,
+    solid,
+    worker_config,
+    write_video,
+)
 
 GREY = (100, 100, 100)
 
@@ -41,7 +50,7 @@ class Harness:
             self._make_worker,
         )
 
-    def _open(self, stream_id: str, source: str):
+    def _open(self, stream_id: str, source: str, sample_fps: float = 0.0):
         if source == "/long":
             return FakeSource([(0.0, GREY)], duration_s=3600.0, fps=10, is_live=True, location=source)
         if source == "/short":
@@ -117,5 +126,107 @@ def test_the_stream_limit_counts_only_streams_not_yet_final():
         assert [status.stream_id for status in registry.list(["b", "nope"])] == ["b"]
         await registry.stop_all(timeout_s=5.0)
         assert registry.list(["b"])[0].state is StreamState.STOPPED
+
+    run(scenario)
+
+
+# Pushed streams ----------------------------------------------------------------------------------
+
+RED, BLUE = (200, 30, 30), (30, 30, 200)
+
+
+def pushed(t_s: float, colour) -> PushedFrame:
+    return PushedFrame(t_s=t_s, rgb=solid(colour).tobytes(), width=64, height=48)
+
+
+def test_pushed_frames_become_the_clips_a_file_of_the_same_frames_gives(tmp_path):
+    scenes = [(0.0, RED), (3.0, BLUE)]
+    video = write_video(tmp_path / "two.mp4", duration_s=6.0, fps=5, scenes=scenes)
+
+    async def scenario(harness: Harness):
+        registry = harness.registry
+        await registry.add("file", str(video), 1.0)
+        await until_final(registry, "file")
+        status, session = await registry.add_push("robot", 1.0, peer="ipv4:127.0.0.1:1")
+        assert status.source == "push:ipv4:127.0.0.1:1" and not status.is_live
+        for index in range(30):  # the same 6 s at 5 fps
+            await session.put(pushed(index / 5, colour_at(index / 5, scenes)))
+        final = await session.finish()
+        assert final.state is StreamState.FINISHED and session.frames_accepted == 30
+        assert final.frames_seen == 30 and final.clips_written >= 2
+        spans = {
+            name: [(c.start_s, c.end_s) for c in harness.sink.clips if c.stream_id == name]
+            for name in ("file", "robot")
+        }
+        assert spans["robot"] == spans["file"]
+        assert any("200" in line for clip in harness.sink.clips if clip.stream_id == "robot" for line in clip.ocr_lines)
+
+    run(scenario)
+
+
+def test_a_push_to_a_removed_stream_is_refused_and_names_are_shared_with_added_streams():
+    async def scenario(harness: Harness):
+        registry = harness.registry
+        await registry.add("gate", "/long", 0.0)
+        with pytest.raises(AlreadyExists, match="remove it first"):
+            await registry.add_push("gate")
+        with pytest.raises(InvalidArgument, match="sample_fps"):
+            await registry.add_push("robot", 50.0)
+        _, session = await registry.add_push("robot", 0.0, is_live=True)
+        await session.put(pushed(0.0, RED))
+        removed = await registry.remove("robot")
+        assert removed.state is StreamState.STOPPED
+        await asyncio.sleep(0.01)  # the watcher hears of it
+        with pytest.raises(FailedPrecondition, match="'robot' is stopped"):
+            for index in range(1, 100):  # past the queue's room: no one takes frames any more
+                await asyncio.wait_for(session.put(pushed(float(index), RED)), 2.0)
+        await registry.stop_all(timeout_s=5.0)
+
+    run(scenario)
+
+
+def test_a_refused_call_fails_its_stream_with_the_reason_after_writing_its_frames():
+    async def scenario(harness: Harness):
+        registry = harness.registry
+        _, session = await registry.add_push("robot", 1.0)
+        for index in range(3):
+            await session.put(pushed(float(index), RED))
+        with pytest.raises(InvalidArgument, match="not after the previous"):
+            await session.put(pushed(1.0, RED))
+        session.fail("a pushed frame was refused: out of order")
+        await until_final(registry, "robot")
+        status = registry.list(["robot"])[0]
+        assert status.state is StreamState.FAILED and "out of order" in status.error
+        assert status.clips_written == 1  # the frames taken before still made their clip
+
+    run(scenario)
+
+
+class OverviewWorker:
+    """Stands in for a StreamWorker with a Flash Memory."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+
+    def start(self) -> None:
+        pass
+
+    def status(self):
+        return StreamStatus(self.stream_id, "/short", StreamState.RUNNING)
+
+    def overview(self) -> StreamOverview:
+        slot = SynopsisSlot(weight=3, start_s=0.0, end_s=2.0)
+        return StreamOverview(self.stream_id, (slot,), (), max_slots=8, max_details=4, frames_merged=3)
+
+
+def test_overview_is_the_workers_and_unknown_streams_are_not_found():
+    async def scenario(harness: Harness):
+        registry = StreamRegistry(StreamLimits(), harness._open, lambda name, source, fps: OverviewWorker(name))
+        await registry.add("gate", "/short", 0.0)
+        assert registry.overview("gate").slots[0].weight == 3
+        with pytest.raises(NotFound, match="no stream named 'ghost'"):
+            registry.overview("ghost")
+        with pytest.raises(InvalidArgument, match="stream_id"):
+            registry.overview("front door")
 
     run(scenario)
