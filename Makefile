@@ -48,6 +48,10 @@ bench: venv
 	$(VENV)/bin/longwatch eval --quick --results benchmarks/results
 	$(PY) -m benchmarks.scaling --quick
 	$(PY) -m benchmarks.memory --quick
+	$(PY) -m benchmarks.ingest --quick
+	$(PY) -m benchmarks.decode --quick
+	$(PY) -m benchmarks.flat_cost --quick
+	$(PY) -m benchmarks.ocr_cer --quick
 	$(PY) -m benchmarks.load --quick
 	$(PY) -m benchmarks.faults --quick
 	$(PY) -m benchmarks.bad_input --quick
@@ -57,6 +61,10 @@ bench-full: venv
 	$(VENV)/bin/longwatch eval --full --results benchmarks/results
 	$(PY) -m benchmarks.scaling --full
 	$(PY) -m benchmarks.memory
+	$(PY) -m benchmarks.ingest --full
+	$(PY) -m benchmarks.decode
+	$(PY) -m benchmarks.flat_cost
+	$(PY) -m benchmarks.ocr_cer
 	$(PY) -m benchmarks.load
 	$(PY) -m benchmarks.faults
 	$(PY) -m benchmarks.bad_input
