@@ -30,7 +30,7 @@ from tempfile import TemporaryDirectory
 
 import av
 
-from benchmarks.common import RESULTS_DIR, command_block, machine_line, table, write_result
+from benchmarks.common import RESULTS_DIR, command_block, table, write_result
 from benchmarks.ingest_video import CameraSpec, Event, write_camera_video
 from benchmarks.scaling_ingest import follow, process_cpu_s
 from longwatch.client import LongwatchClient
@@ -274,7 +274,7 @@ def run(args: argparse.Namespace) -> None:
     sections += [one[0], live[0]]
     data.update(one_stream=one[1], live=live[1], mode=mode.name, total_wall_s=time.perf_counter() - started)
     header = (
-        f"## Ingest: a 720p camera, keyframes first\n\n{command_block(command_line(args))}\n\n{machine_line()}\n\n"
+        f"## Ingest: a 720p camera, keyframes first\n\n{command_block(command_line(args))}\n\n"
         f"Profile `cpu`, a {spec.width}x{spec.height} {spec.fps} fps H.264 file with a keyframe every "
         f"{spec.keyframe_every_s:g} s, {spec.duration_s} s long with {len(spec.events())} text events, sampled at "
         f"1 fps. The whole run took {data['total_wall_s']:.0f} s."
