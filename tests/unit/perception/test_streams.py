@@ -230,3 +230,26 @@ def test_overview_is_the_workers_and_unknown_streams_are_not_found():
             registry.overview("front door")
 
     run(scenario)
+
+
+def test_a_corrupt_file_fails_its_stream_saying_why_while_another_stream_goes_on(tmp_path):
+    from tests.unit.perception.test_keyframe_first import write_gop_video
+
+    whole = write_gop_video(tmp_path / "whole.mp4", duration_s=20.0, gop_frames=20, faststart=True)
+    cut = tmp_path / "cut.mp4"  # the header is whole (faststart) but the frames stop at 60 %
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 6 // 10])
+
+    async def scenario(harness: Harness):
+        registry = harness.registry
+        await registry.add("camera", "/long", 0.0)
+        await registry.add("yard", str(cut), 0.0)
+        await until_final(registry, "yard")
+        failed, running = registry.list(["yard"])[0], registry.list(["camera"])[0]
+        assert failed.state is StreamState.FAILED and "truncated" in failed.error, failed.error
+        seen = running.frames_seen
+        await asyncio.sleep(0.5)
+        assert registry.list(["camera"])[0].state is StreamState.RUNNING
+        assert registry.list(["camera"])[0].frames_seen > seen
+        await registry.remove("camera")
+
+    run(scenario)
