@@ -3,7 +3,7 @@ tokens the Flash Memory and token merging work on where the backend makes them."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -44,3 +44,20 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
 def in_batches(images: Sequence[np.ndarray], batch_size: int) -> list[Sequence[np.ndarray]]:
     """The images cut into runs of at most `batch_size` (one forward pass each)."""
     return [images[start : start + batch_size] for start in range(0, len(images), batch_size)]
+
+
+def encode_batched(
+    encode_batch: Callable[[Sequence[np.ndarray]], tuple[np.ndarray, np.ndarray]],
+    images: Sequence[np.ndarray],
+    batch_size: int,
+    dim: int,
+    patch_dim: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`encode_with_patches` for a backend whose `encode_batch` gives ((B, D) raw features, (B, P, C) patches):
+    the images in batches of `batch_size`, features L2-normalised."""
+    if not images:
+        return np.zeros((0, dim), np.float32), np.zeros((0, 0, patch_dim), np.float32)
+    batches = [encode_batch(batch) for batch in in_batches(images, batch_size)]
+    features = np.concatenate([features for features, _ in batches])  # (N, D)
+    patches = np.concatenate([patches for _, patches in batches])  # (N, P, C)
+    return l2_normalise(features), patches

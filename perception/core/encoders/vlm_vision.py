@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from longwatch.errors import InvalidArgument
-from perception.core.encoders.base import EncoderOptions, in_batches, l2_normalise
+from perception.core.encoders.base import EncoderOptions, encode_batched
 from perception.core.torch_device import attention_for, dtype_for, from_pretrained, resolve_device, to_device
 
 logger = logging.getLogger(__name__)
@@ -62,12 +62,7 @@ class VlmVisionEncoder:
         return self.encode_with_patches(images)[0]
 
     def encode_with_patches(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        if not images:
-            return np.zeros((0, self.dim), np.float32), np.zeros((0, 0, self.patch_dim), np.float32)
-        batches = [self._encode_batch(batch) for batch in in_batches(images, self._batch_size)]
-        features = np.concatenate([features for features, _ in batches])  # (N, D)
-        patches = np.concatenate([patches for _, patches in batches])  # (N, T, D)
-        return l2_normalise(features), patches
+        return encode_batched(self._encode_batch, images, self._batch_size, self.dim, self.patch_dim)
 
     def _encode_batch(self, images: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         samples = [[Image.fromarray(image)] for image in images]  # one image per sample
