@@ -48,6 +48,7 @@ bench: venv
 	$(VENV)/bin/longwatch eval --quick --results benchmarks/results
 	$(PY) -m benchmarks.scaling --quick
 	$(PY) -m benchmarks.memory --quick
+	$(PY) -m benchmarks.reasoner --quick
 	$(PY) -m benchmarks.ingest --quick
 	$(PY) -m benchmarks.decode --quick
 	$(PY) -m benchmarks.flat_cost --quick
@@ -61,6 +62,7 @@ bench-full: venv
 	$(VENV)/bin/longwatch eval --full --results benchmarks/results
 	$(PY) -m benchmarks.scaling --full
 	$(PY) -m benchmarks.memory
+	$(PY) -m benchmarks.reasoner
 	$(PY) -m benchmarks.ingest --full
 	$(PY) -m benchmarks.decode
 	$(PY) -m benchmarks.flat_cost

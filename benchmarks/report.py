@@ -21,6 +21,7 @@ SECTIONS = (
     "eval",
     "scaling",
     "memory",
+    "reasoner",
     "ingest",
     "decode",
     "flat_cost",

@@ -3,6 +3,7 @@
     longwatch up                                  # the three services on loopback; Ctrl-C stops them
     longwatch ingest gate.mp4 --stream gate --wait
     longwatch ask "What was the alarm code on the screen?"
+    longwatch summarize gate --from 0:20 --to 0:40
 
 Errors a user can cause print `error: <what to change>` on stderr and exit 1; argparse misuse exits 2.
 """
@@ -14,7 +15,6 @@ import asyncio
 import json
 import logging
 import sys
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +27,7 @@ from longwatch.client import LongwatchClient
 from longwatch.memory_commands import add_memory_commands
 from longwatch.perception_commands import add_perception_commands
 from longwatch.progress import wait_until_final
+from longwatch.reasoner_commands import add_reasoner_commands
 from longwatch.settings import (
     DEFAULT_HOST,
     DEFAULT_MEMORY_PORT,
@@ -38,8 +39,8 @@ from longwatch.settings import (
     CommonSettings,
     Profile,
 )
-from longwatch.times import format_range_s, format_span, format_time_s
-from longwatch.types import Answer, StreamState, StreamStatus, StreamSummary
+from longwatch.times import format_range_s, format_time_s
+from longwatch.types import StreamState, StreamStatus, StreamSummary
 
 Connect = Callable[..., Any]  # LongwatchClient.connect, or a fake of it in tests
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
@@ -158,20 +159,7 @@ def _add_client_commands(commands: argparse._SubParsersAction, addresses: argpar
     streams.add_argument("--json", action="store_true", help="print JSON")
     streams.set_defaults(handler=_client_command(_streams))
 
-    ask = commands.add_parser("ask", parents=[addresses], help="ask a question about what the streams showed")
-    ask.add_argument("question", metavar="QUESTION")
-    ask.add_argument(
-        "--stream", action="append", default=[], type=_stream_id, metavar="NAME", help="only this stream (repeatable)"
-    )
-    ask.add_argument(
-        "--deadline-ms",
-        type=int,
-        default=0,
-        metavar="N",
-        help="time budget in milliseconds; 0 = the reasoner's default (5000, LONGWATCH_REASONER_DEFAULT_DEADLINE_MS)",
-    )
-    ask.add_argument("--json", action="store_true", help="print one JSON object")
-    ask.set_defaults(handler=_client_command(_ask))
+    add_reasoner_commands(commands, addresses, _client_command)
 
 
 def _add_sample_and_demo(commands: argparse._SubParsersAction) -> None:
@@ -365,17 +353,6 @@ async def _streams(client: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _ask(client: Any, args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    answer = await client.reasoner.ask(args.question, stream_ids=args.stream, deadline_ms=args.deadline_ms)
-    latency_ms = answer.latency_ms or (time.perf_counter() - started) * 1000
-    if args.json:
-        _print_json(answer_to_json(answer, latency_ms))
-    else:
-        print(format_answer(answer, latency_ms))
-    return EXIT_OK
-
-
 # ---- output
 
 
@@ -389,36 +366,6 @@ def status_to_json(status: StreamStatus) -> dict[str, object]:
 
 def summary_to_json(summary: StreamSummary) -> dict[str, object]:
     return asdict(summary)
-
-
-def answer_to_json(answer: Answer, latency_ms: float) -> dict[str, object]:
-    """Exactly the documented shape: answer, confidence, evidence (stream, start_s, end_s, text), latency_ms."""
-    return {
-        "answer": answer.answer,
-        "confidence": float(answer.confidence),
-        "evidence": [
-            {"stream": item.stream_id, "start_s": float(item.start_s), "end_s": float(item.end_s), "text": item.text}
-            for item in answer.evidence
-        ],
-        "latency_ms": float(latency_ms),
-    }
-
-
-def format_answer(answer: Answer, latency_ms: float) -> str:
-    lines = [answer.answer or "(no answer)", "", f"confidence {answer.confidence:.2f}, {latency_ms:.0f} ms"]
-    if not answer.evidence:
-        lines.append("no evidence found")
-    else:
-        lines.append("evidence:")
-        for rank, item in enumerate(answer.evidence, start=1):
-            when = format_span(item.start_s, item.end_s, item.start_wall_ms, item.end_wall_ms)
-            lines.append(f"  {rank}. {item.stream_id} {when}  {_one_line(item.text)}")
-    return "\n".join(lines)
-
-
-def _one_line(text: str, width: int = 100) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def describe_finished(status: StreamStatus) -> str:

@@ -32,6 +32,7 @@ from longwatch.settings import (
 )
 from longwatch.types import (
     Answer,
+    AskProgress,
     ClipRecord,
     DeletedStream,
     DescribeResult,
@@ -45,6 +46,8 @@ from longwatch.types import (
     SearchResult,
     StreamStatus,
     StreamSummary,
+    Summary,
+    TimeRange,
 )
 from longwatch.validation import (
     MAX_QUESTION_CHARS,
@@ -64,6 +67,8 @@ from longwatch.validation import (
     validate_wall_range_ms,
 )
 from perception import convert as perception_convert  # pure conversions; no model or decoder code
+from reasoner import convert as reasoner_convert  # pure conversions, as perception's
+from reasoner.core.types import AskQuery, SummarizeQuery
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
 _LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it
@@ -365,18 +370,88 @@ class ReasonerClient(_ServiceClient):
         super().__init__(address, unreachable_hint)
         self._stub = reasoner_pb2_grpc.ReasonerServiceStub(self._channel)
 
-    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
-        if not _INT64_MIN <= deadline_ms <= _INT64_MAX:  # the server judges the rest, negatives included
-            raise errors.InvalidArgument(
-                f"deadline_ms {deadline_ms} is out of range; pass 0 for the server's default or at most an hour"
-            )
-        validate_question(question, MAX_QUESTION_CHARS)  # the server cleans it the same way, to its own limit
-        validate_stream_ids(stream_ids)
-        request = reasoner_pb2.AskRequest(question=question, stream_ids=stream_ids, deadline_ms=deadline_ms)
-        # The server keeps its own deadline; the transport gets a margin on top so the answer can arrive.
-        timeout_s = (min(deadline_ms / 1000, _LONGEST_CALL_S) + 30.0) if deadline_ms > 0 else 120.0
-        response = await self._call(self._stub.Ask, request, timeout_s)
+    async def ask(
+        self,
+        question: str,
+        stream_ids: Sequence[str] = (),
+        deadline_ms: int = 0,
+        time_range: TimeRange | None = None,
+    ) -> Answer:
+        """The answer within `deadline_ms` (0 = the server's default), from evidence in `time_range` (None or an
+        open range: the whole history); `answer.partial` says the deadline came first."""
+        request = _ask_request(question, stream_ids, deadline_ms, time_range)
+        response = await self._call(self._stub.Ask, request, _call_timeout_s(deadline_ms))
         return convert.answer_from_pb(response)
+
+    async def ask_stream(
+        self,
+        question: str,
+        stream_ids: Sequence[str] = (),
+        deadline_ms: int = 0,
+        time_range: TimeRange | None = None,
+    ) -> AsyncIterator[AskProgress | Answer]:
+        """As `ask`, yielding each step (an AskProgress) as the reasoner takes it, then the Answer, last.
+        Leaving the loop early cancels the question on the server."""
+        request = _ask_request(question, stream_ids, deadline_ms, time_range)
+        call = self._stub.AskStream(request, timeout=_call_timeout_s(deadline_ms))
+        is_answered = False
+        try:
+            async for event in call:
+                item = reasoner_convert.event_from_pb(event)
+                is_answered = isinstance(item, Answer)
+                if item is not None:
+                    yield item
+        except grpc.aio.AioRpcError as exc:
+            raise self._error(exc) from None
+        finally:
+            call.cancel()
+        if not is_answered:
+            raise errors.Unavailable(f"the reasoner at {self.address} ended the stream without an answer; ask again")
+
+    async def summarize(self, stream_id: str, time_range: TimeRange | None = None, deadline_ms: int = 0) -> Summary:
+        """What `stream_id` showed over `time_range` (None or an open range: all of it), from memory's summaries,
+        within `deadline_ms` (0 = the server's default); `summary.partial` says the deadline came first."""
+        validate_stream_id(stream_id)
+        time_range = _checked_range(time_range)
+        query = SummarizeQuery(stream_id=stream_id, time_range=time_range, deadline_ms=_checked_deadline(deadline_ms))
+        request = reasoner_convert.summarize_query_to_pb(query)
+        response = await self._call(self._stub.Summarize, request, _call_timeout_s(deadline_ms))
+        return reasoner_convert.summary_from_pb(response)
+
+
+def _checked_deadline(deadline_ms: int) -> int:
+    if not _INT64_MIN <= deadline_ms <= _INT64_MAX:  # the server judges the rest, negatives included
+        raise errors.InvalidArgument(
+            f"deadline_ms {deadline_ms} is out of range; pass 0 for the server's default or at most an hour"
+        )
+    return deadline_ms
+
+
+def _checked_range(time_range: TimeRange | None) -> TimeRange:
+    """The range every reasoner refuses otherwise, checked as memory checks its own (an end of 0 is open)."""
+    time_range = time_range or TimeRange()
+    validate_stream_range_s(time_range.start_s, time_range.end_s)
+    validate_wall_range_ms(time_range.start_wall_ms, time_range.end_wall_ms)
+    return time_range
+
+
+def _ask_request(
+    question: str, stream_ids: Sequence[str], deadline_ms: int, time_range: TimeRange | None
+) -> reasoner_pb2.AskRequest:
+    deadline_ms = _checked_deadline(deadline_ms)
+    validate_question(question, MAX_QUESTION_CHARS)  # the server cleans it the same way, to its own limit
+    query = AskQuery(
+        question=question,
+        stream_ids=validate_stream_ids(stream_ids),
+        deadline_ms=deadline_ms,
+        time_range=_checked_range(time_range),
+    )
+    return reasoner_convert.query_to_pb(query)
+
+
+def _call_timeout_s(deadline_ms: int) -> float:
+    """The server keeps its own deadline; the transport gets a margin on top so the answer can arrive."""
+    return (min(deadline_ms / 1000, _LONGEST_CALL_S) + 30.0) if deadline_ms > 0 else 120.0
 
 
 @dataclass

@@ -280,6 +280,9 @@ def evidence_to_pb(evidence: Evidence) -> reasoner_pb2.Evidence:
         score=evidence.score,
         start_wall_ms=evidence.start_wall_ms,
         end_wall_ms=evidence.end_wall_ms,
+        level=evidence.level,
+        keyframe_ids=list(evidence.keyframe_ids),
+        hop=evidence.hop,
     )
 
 
@@ -293,6 +296,9 @@ def evidence_from_pb(message: reasoner_pb2.Evidence) -> Evidence:
         score=message.score,
         start_wall_ms=message.start_wall_ms,
         end_wall_ms=message.end_wall_ms,
+        level=message.level,
+        keyframe_ids=tuple(message.keyframe_ids),
+        hop=message.hop,
     )
 
 
@@ -302,6 +308,11 @@ def answer_to_pb(answer: Answer) -> reasoner_pb2.AskResponse:
         evidence=[evidence_to_pb(item) for item in answer.evidence],
         confidence=answer.confidence,
         latency_ms=answer.latency_ms,
+        method=answer.method,
+        partial=answer.partial,
+        nodes_read=answer.nodes_read,
+        hops=answer.hops,
+        fallback=answer.fallback,
     )
 
 
@@ -311,4 +322,9 @@ def answer_from_pb(message: reasoner_pb2.AskResponse) -> Answer:
         evidence=tuple(evidence_from_pb(item) for item in message.evidence),
         confidence=message.confidence,
         latency_ms=message.latency_ms,
+        method=message.method,
+        partial=message.partial,
+        nodes_read=message.nodes_read,
+        hops=message.hops,
+        fallback=message.fallback,
     )

@@ -60,6 +60,22 @@ class SearchHit:
     end_wall_ms: int = 0
     keyframe_ids: tuple[str, ...] = ()
 
+    @classmethod
+    def of_node(cls, node: Node, score: float = 0.0) -> SearchHit:
+        """A node of the hierarchy (or memory's own tree node, which has the same fields) as a hit."""
+        return cls(
+            clip_id=node.node_id,
+            stream_id=node.stream_id,
+            start_s=node.start_s,
+            end_s=node.end_s,
+            text=node.text,
+            score=score,
+            level=node.level,
+            start_wall_ms=node.start_wall_ms,
+            end_wall_ms=node.end_wall_ms,
+            keyframe_ids=node.keyframe_ids,
+        )
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -232,15 +248,56 @@ class DescribeResult:
 
 
 @dataclass(frozen=True)
+class TimeRange:
+    """A span a question or a summary is about: stream seconds and/or wall-clock UTC ms since the epoch
+    (live streams). 0 leaves that side open; an end of 0 means "up to now"."""
+
+    start_s: float = 0.0
+    end_s: float = 0.0
+    start_wall_ms: int = 0
+    end_wall_ms: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return not (self.start_s or self.end_s or self.start_wall_ms or self.end_wall_ms)
+
+
+# Memory's extractive summaries hold every distinct caption and on-screen line of a node's children up to
+# this many characters (memory_service.core.summarize): a shorter summary is complete, so the reasoner need
+# not open a node whose summary does not mention what it looks for.
+SUMMARY_MAX_CHARS = 4000
+
+WHOLE_HISTORY = TimeRange()  # the open range: a default argument that reads "no limit"
+
+
+@dataclass(frozen=True)
 class Evidence:
     stream_id: str
     start_s: float
     end_s: float
     text: str
-    clip_id: str = ""
+    clip_id: str = ""  # the node's id (a clip id at level 0)
     score: float = 0.0
     start_wall_ms: int = 0  # UTC ms since the epoch for live streams; 0 for files
     end_wall_ms: int = 0
+    level: int = 0  # 0 = a clip; 1 and up = a summary node
+    keyframe_ids: tuple[str, ...] = ()
+    hop: int = 0  # which search found it: 0 = the question's own, 1 = the first thing the evidence pointed to, ...
+
+
+class AnswerMethod(StrEnum):
+    """How an answer was formed: reported with it, a metrics label, and a factor of its confidence."""
+
+    VALUE = "value"  # a value read beside what the question names, in the evidence's on-screen text
+    TIME = "time"  # a "when" question: the time ranges of the sightings
+    COUNT = "count"  # "how many times": distinct sightings on the timeline
+    DURATION = "duration"  # "how long": the length of a sighting
+    YES_NO = "yes-no"  # whether the evidence shows what the question names
+    GENERATED = "generated"  # the LLM's reply, found in the evidence
+    SCORED = "scored"  # the evidence span the LLM found most likely
+    EXTRACTIVE = "extractive"  # the best evidence span by a heuristic (no time, or the LLM failed)
+    SUMMARY = "summary"  # what the evidence says, when the question asks for no single value
+    NOT_SEEN = "not-seen"  # nothing relevant enough: the answer says so, citing the best candidates
 
 
 @dataclass(frozen=True)
@@ -248,4 +305,37 @@ class Answer:
     answer: str
     evidence: tuple[Evidence, ...] = field(default_factory=tuple)
     confidence: float = 0.0  # 0 to 1
+    latency_ms: float = 0.0
+    method: str = ""  # an AnswerMethod value
+    partial: bool = False  # the deadline or the node budget ended the search: the best answer so far
+    nodes_read: int = 0  # memory nodes the search looked at, every level, every hop
+    hops: int = 0  # searches made after the first, for what the evidence pointed to
+    fallback: str = ""  # why a simpler method answered ("the LLM failed: ..."); empty when none did
+
+
+@dataclass(frozen=True)
+class AskProgress:
+    """One step of an Ask, streamed as it happens: which node is read, at what level and time span."""
+
+    step: str  # "plan", "search", "read", "expand", "backtrack", "hop", "describe", "answer"
+    detail: str = ""  # a line for a person: "reading segment 0:40-2:00 of dock-cam"
+    stream_id: str = ""
+    node_id: str = ""
+    level: int = 0
+    start_s: float = 0.0
+    end_s: float = 0.0
+    elapsed_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a stream showed over a time range, from the hierarchy's summaries (Summarize)."""
+
+    stream_id: str
+    start_s: float
+    end_s: float
+    text: str
+    evidence: tuple[Evidence, ...] = ()  # the nodes the summary was written from, in time order
+    nodes_read: int = 0
+    partial: bool = False  # the deadline came first: a summary of what was read by then
     latency_ms: float = 0.0

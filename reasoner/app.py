@@ -56,7 +56,7 @@ class ReasonerApp:
         )
         self.reasoner = Reasoner(self._retriever, answerer, self._reasoner_limits())
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
-        servicer = ReasonerServicer(self.reasoner)
+        servicer = ReasonerServicer(self.reasoner, default_deadline_ms=settings.default_deadline_ms)
         reasoner_pb2_grpc.add_ReasonerServiceServicer_to_server(servicer, self.server.grpc_server)
         await self.server.start()
         self._metrics_server = start_metrics_endpoint(self.settings.host, self.settings.metrics_port)
@@ -113,6 +113,8 @@ class ReasonerApp:
             api_model=settings.openai_model,
             api_key=settings.openai_api_key.get_secret_value(),
             timeout_s=settings.openai_timeout_s,
+            api_mode=settings.openai_mode,
+            api_vision=settings.openai_vision,
         )
 
     def _answer_limits(self) -> AnswerLimits:
@@ -131,7 +133,10 @@ class ReasonerApp:
             default_deadline_ms=settings.default_deadline_ms,
             max_evidence=settings.max_evidence,
             search_k=settings.search_k,
+            node_budget=settings.node_budget,
+            max_hops=settings.max_hops,
             max_question_chars=settings.max_question_chars,
+            max_answer_chars=settings.max_answer_chars,
         )
 
 

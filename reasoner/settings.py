@@ -17,7 +17,7 @@ from longwatch.settings import (
 from longwatch.validation import DEFAULT_MAX_QUESTION_CHARS, MAX_QUESTION_CHARS
 
 # Must list the names in reasoner.core.llm.LLMS (a unit test checks they agree).
-LLMName = Literal["tiny", "gemma", "transformers", "openai-compatible"]
+LLMName = Literal["tiny", "gemma", "transformers", "vlm", "openai-compatible"]
 
 
 class ReasonerSettings(CommonSettings):
@@ -44,7 +44,7 @@ class ReasonerSettings(CommonSettings):
     llm_model: str = Field(
         "Qwen/Qwen2.5-1.5B-Instruct",
         min_length=1,
-        description="Hugging Face id or local path, for the transformers backend (gpu profile)",
+        description="Hugging Face id or local path, for the transformers and vlm backends (gpu profile)",
     )
     llm_device: str | None = Field(
         None, description="torch device for a local LLM (cpu, cuda, cuda:1); None = CUDA when available"
@@ -55,6 +55,14 @@ class ReasonerSettings(CommonSettings):
     openai_model: str = Field("", description="model name that server serves, for the openai-compatible backend")
     openai_api_key: SecretStr = Field(SecretStr(""), description="bearer token for that server; empty = none")
     openai_timeout_s: float = Field(60.0, gt=0, le=600, description="seconds per request to that server")
+    openai_mode: Literal["completion", "chat"] = Field(
+        "completion",
+        description="endpoint of that server: completion (/completions: generates and scores candidates) "
+        "or chat (/chat/completions: generates only, and takes images)",
+    )
+    openai_vision: bool = Field(
+        False, description="chat mode only: send keyframes as images (the server runs a vision-language model)"
+    )
     # A few seconds: a user waits for an answer, not for other questions' LLM steps; steps that would end
     # past it (their wait for the LLM included) are skipped and the answer is read from the evidence.
     default_deadline_ms: int = Field(
@@ -66,7 +74,15 @@ class ReasonerSettings(CommonSettings):
         le=100,
         description="evidence items returned with an answer; more when it was read from more clips (a 'when' range)",
     )
-    search_k: int = Field(10, ge=1, le=100, description="hits asked of memory per question")
+    search_k: int = Field(
+        30, ge=1, le=100, description="clips asked of memory's own search per target: the search loop's seeds"
+    )
+    node_budget: int = Field(
+        600, ge=10, le=100_000, description="memory nodes one search may read, at every level, before it answers"
+    )
+    max_hops: int = Field(
+        3, ge=0, le=10, description="searches for what the evidence points to ('LINKED TO ORDER 34') after the first"
+    )
     prompt_hits: int = Field(4, ge=1, le=50, description="hits shown to the LLM in the prompt")
     hit_text_chars: int = Field(400, ge=16, le=20_000, description="characters of each hit's text in the prompt")
     max_new_tokens: int = Field(12, ge=1, le=512, description="tokens the LLM may generate for a reply")

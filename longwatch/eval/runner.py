@@ -76,9 +76,18 @@ def prepare_videos(episodes: Sequence[Episode], directory: Path) -> dict[str, Pa
 
 
 async def ingest(client: LongwatchClient, videos: dict[str, Path]) -> dict[str, float]:
-    """Adds every stream at once and waits until each is finished; wall seconds per stream."""
+    """Adds every stream at once and waits until each is finished; wall seconds per stream. A stream the
+    services already finished (an earlier run with --attach) is not ingested again."""
     started = time.perf_counter()
+    finished = {
+        status.stream_id
+        for status in await client.perception.list_streams()
+        if status.stream_id in videos and status.state is StreamState.FINISHED
+    }
     for stream_id, video in videos.items():
+        if stream_id in finished:
+            logger.info("%s was ingested already; asking about it again", stream_id)
+            continue
         await client.perception.add_stream(stream_id, str(video.resolve()), sample_fps=1.0)
 
     async def finish(stream_id: str) -> tuple[str, float]:

@@ -63,7 +63,7 @@ class TreeNode:
     start_s: float
     end_s: float
     text: str  # as users see it: caption and on-screen text, or the summary
-    match_text: str  # match form (store.match_form), for exact terms
+    match_text: str  # match form (store.match_form): the stored document term lookups search
     captions: tuple[str, ...] = ()
     ocr_lines: tuple[str, ...] = ()
     start_wall_ms: int = 0

@@ -14,10 +14,15 @@ The seeds find the needle; the walk finds what the index misses (a flood of iden
 clips from HNSW, issue 12.8) and keeps the search inside the hierarchy's time structure.
 
 A plate number or an on-screen code is what embeddings blur most ("KX-4721" and "KX-4712"
-embed almost alike), so the exact terms of a query (tokens with digits, upper-case words,
-quoted phrases) raise the score of the nodes whose text holds them, which steers the walk to
-the summaries that kept them, and are also looked up among the clips by chromadb's `$contains`
-on their match-form text (a full-text index lookup, bounded by the candidate count).
+embed almost alike), so the exact terms of a query (tokens with digits, a word and the number
+after it, upper-case words, quoted phrases) raise the score of the nodes whose text holds them,
+which steers the walk to the summaries that kept them, and are also looked up among the clips by
+chromadb's `$contains` on their match-form document (a full-text index lookup, bounded by the
+candidate count). On-screen text is read by OCR, so "holds" is `longwatch.text_match.find_term`:
+look-alike characters, lost or extra spaces and an edit or two are tolerated, a different number
+is not ("L0CKER42" holds "locker 42", "LOCKER 421" does not). The lookup asks for a term's whole
+words and for its compact folded form, which the document also holds, so run-together and confused
+text is found; the candidates it returns are kept only where `find_term` finds a term.
 
 Repeats stay in their place (issue 12.8): a node whose stream and text were already taken
 `SearchLimits.max_same_text` times at a level is taken only where nothing else is left, so a static
@@ -38,6 +43,7 @@ from typing import Any, Literal
 import numpy as np
 
 from longwatch.errors import InvalidArgument
+from longwatch.text_match import compact, find_term
 from longwatch.types import SearchHit, SearchResult
 from longwatch.validation import (
     validate_level,
@@ -47,7 +53,7 @@ from longwatch.validation import (
 )
 from memory_service.core.hierarchy import Frontier, NodeCache, TreeNode
 from memory_service.core.nodes import NodeStore
-from memory_service.core.store import ClipStore, match_words
+from memory_service.core.store import ClipStore, match_words, text_key
 from memory_service.core.streams import StreamIndex
 from memory_service.core.types import MAX_K, SearchLimits, SearchQuery
 
@@ -55,27 +61,57 @@ Space = Literal["text", "visual"]
 
 _QUOTED = re.compile(r"\"([^\"]+)\"|\u201c([^\u201d]+)\u201d")
 _TOKEN_EDGE = string.punctuation + "\u201c\u201d\u2018\u2019"
+# Term lookups per looked-up form: a round whose nearest matches include texts that hold the compact form
+# but not the term ("10CKER421" for "locker 42") asks again without those texts (see `_holding`).
+_LOOKUP_ROUNDS = 3
 # A query of this many words or more that is mostly upper case is shouting, not a list of names.
 _SHOUTING_MIN_WORDS = 3
+# Words that do not name the number after them ("at 10:30", "said 42", "the last 5"): the number is a term
+# alone. Any other word before a number is its label, and the two are one term ("locker 42", "gate 7").
+_NOT_LABELS = frozenset(
+    """a an the this that these those it its there here some any all each every only just no not and or but
+    at in on of to by for from with without into onto near over under above below after before since until till
+    about around than then past last next first top within during between per number times approximately
+    is are was were be been being am do does did has have had can could will would should may might must
+    what which who whom whose when where why how i me my we us our you your he him his she her they them their
+    say says said saying tell told show shows showed shown showing read reads reading see sees saw seen seeing
+    display displays displayed displaying""".split()
+)
 
 
 def exact_terms(text: str, max_terms: int) -> list[str]:
-    """The query's quoted phrases, tokens with digits and upper-case words, in match form, first ones first."""
+    """The query's quoted phrases, labelled numbers ("locker 42"), other tokens with digits and upper-case
+    words, in match form, first ones first."""
     quoted = [double or curly for double, curly in _QUOTED.findall(text)]
-    tokens = [token.strip(_TOKEN_EDGE) for token in _QUOTED.sub(" ", text).split()]
+    raw = _QUOTED.sub(" ", text).split()
+    tokens = [token.strip(_TOKEN_EDGE) for token in raw]
     words = [token for token in tokens if any(char.isalpha() for char in token)]
     is_shouting = len(words) >= _SHOUTING_MIN_WORDS and 2 * sum(word.isupper() for word in words) > len(words)
-    names = [
-        token
-        for token in tokens
-        if any(char.isdigit() for char in token) or (not is_shouting and len(token) >= 2 and token.isupper())
-    ]
+    names: list[str] = []
+    for index, token in enumerate(tokens):
+        if index and _is_number(token) and _is_label(tokens[index - 1], raw[index - 1]):
+            if names and names[-1] == tokens[index - 1]:
+                names.pop()  # an upper-case label ("EXIT 42") is part of the term, not a term of its own
+            names.append(f"{tokens[index - 1]} {token}")
+        elif any(char.isdigit() for char in token) or (not is_shouting and len(token) >= 2 and token.isupper()):
+            names.append(token)
     terms: list[str] = []
     for candidate in quoted + names:
         term = match_words(candidate)
         if term and term not in terms:
             terms.append(term)
     return terms[:max_terms]
+
+
+def _is_number(token: str) -> bool:
+    """Digits, perhaps with separators ("42", "14:05", "4,200"); a code with letters ("B2") is not."""
+    return any(char.isdigit() for char in token) and not any(char.isalpha() for char in token)
+
+
+def _is_label(token: str, raw: str) -> bool:
+    """Whether `token` names the number after it: a word, not a function word, and not cut off from
+    the number by punctuation ("locker, 42")."""
+    return token.isalpha() and raw[-1:].isalpha() and token.casefold() not in _NOT_LABELS
 
 
 def validate_query(query: SearchQuery, limits: SearchLimits) -> None:
@@ -136,6 +172,16 @@ def where_clause(query: SearchQuery) -> dict[str, Any] | None:
     if not conditions:
         return None
     return conditions[0] if len(conditions) == 1 else {"$and": conditions}
+
+
+def _excluding(where: dict[str, Any] | None, text_keys: list[str]) -> dict[str, Any] | None:
+    """`where` and, when `text_keys` is not empty, none of those texts."""
+    if not text_keys:
+        return where
+    condition = {"text_key": {"$nin": text_keys}}
+    if where is None:
+        return condition
+    return {"$and": [*where["$and"], condition]} if "$and" in where else {"$and": [where, condition]}
 
 
 def _few_of_each_text(scored: list[tuple[float, TreeNode]], most: int) -> list[tuple[float, TreeNode]]:
@@ -268,17 +314,42 @@ class HierarchySearcher:
         if terms and query.level == 0:
             self._look_up_terms(walk, query, vector, terms)
         hits = _few_of_each_text(walk.ranked(), self._limits.max_same_text)[: query.k]
-        return SearchResult(hits=tuple(_hit(node, score) for score, node in hits), nodes_read=walk.read)
+        return SearchResult(hits=tuple(SearchHit.of_node(node, score) for score, node in hits), nodes_read=walk.read)
 
     def _look_up_terms(self, walk: _Walk, query: SearchQuery, vector: np.ndarray, terms: list[str]) -> None:
-        """Clips whose text holds an exact term, wherever they are: a full-text lookup per term."""
+        """Clips whose text holds an exact term, wherever they are: full-text lookups per term, by its
+        whole words and by its compact folded form (which finds it however OCR spaced or confused it).
+        Documents written before the compact form was stored are found by their whole words only."""
         n_results = max(query.k, self._limits.candidates)
         ids: list[str] = []
         for term in terms:
-            for clip in self._tree.clips.query(vector, n_results, where_clause(query), contains=f" {term} "):
-                if not walk.has(clip.clip_id) and clip.clip_id not in ids:
-                    ids.append(clip.clip_id)
+            for contains in dict.fromkeys((f" {term} ", compact(term))):
+                for clip_id in self._holding(term, contains, query, vector, n_results):
+                    if not walk.has(clip_id) and clip_id not in ids:
+                        ids.append(clip_id)
         walk.consider(node for node in self._tree.clips.get_nodes(ids) if walk.in_range(node))
+
+    def _holding(self, term: str, contains: str, query: SearchQuery, vector: np.ndarray, n_results: int) -> list[str]:
+        """Ids of the clips nearest `vector` whose document contains `contains` and whose text holds `term`.
+
+        A substring is not yet a match: "10CKER421" contains "10CKER42", and a static sign of locker 421
+        stores it hundreds of times, enough to crowd locker 42 out of the nearest. So the texts that do
+        not hold the term are excluded by their text_key and the lookup is asked again, a few rounds at most."""
+        held: list[str] = []
+        excluded: list[str] = []
+        for _ in range(_LOOKUP_ROUNDS):
+            where = _excluding(where_clause(query), excluded)
+            found = self._tree.clips.query(vector, n_results, where, contains=contains)
+            rejected = []
+            for clip in found:
+                if find_term(term, clip.text) is None:
+                    rejected.append(text_key(clip.match_text))
+                elif clip.clip_id not in held:
+                    held.append(clip.clip_id)
+            if not rejected or len(found) < n_results:
+                break
+            excluded.extend(dict.fromkeys(rejected))
+        return held
 
 
 class _Walk:
@@ -294,6 +365,7 @@ class _Walk:
         self._limits = limits
         self._results: dict[str, tuple[float, TreeNode]] = {}
         self._seen: set[str] = set()
+        self._found: dict[str, float] = {}  # node id -> its terms' match scores summed (scored more than once)
         self.read = 0
 
     def in_range(self, node: TreeNode) -> bool:
@@ -345,21 +417,13 @@ class _Walk:
         vector = node.text_vector if self._space == "text" else node.visual_vector
         if vector is None or vector.shape != self._vector.shape:
             return None
-        similarity = float(vector @ self._vector)
-        matched = sum(f" {term} " in node.match_text for term in self._terms)
-        return similarity + self._limits.exact_term_bonus * matched
+        return float(vector @ self._vector) + self._limits.exact_term_bonus * self._terms_found(node)
 
-
-def _hit(node: TreeNode, score: float) -> SearchHit:
-    return SearchHit(
-        clip_id=node.node_id,
-        stream_id=node.stream_id,
-        start_s=node.start_s,
-        end_s=node.end_s,
-        text=node.text,
-        score=score,
-        level=node.level,
-        start_wall_ms=node.start_wall_ms,
-        end_wall_ms=node.end_wall_ms,
-        keyframe_ids=node.keyframe_ids,
-    )
+    def _terms_found(self, node: TreeNode) -> float:
+        """The terms found in the node's text, each counted by its match's score: a term read with an
+        edit (a dropped letter) counts a little less than one read exactly, a term not found not at all."""
+        found = self._found.get(node.node_id)
+        if found is None:
+            matches = [find_term(term, node.text) for term in self._terms]
+            found = self._found[node.node_id] = sum(match.score for match in matches if match is not None)
+        return found

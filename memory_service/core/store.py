@@ -2,9 +2,12 @@
 
 Embeddings are always passed in (never chromadb's default embedding function, which
 downloads a model). Times are stored as numbers so range filters work. The document is
-the clip's text in *match form* (case-folded words separated by single spaces, padded
-with a space each side) so that `$contains " kx 4721 "` finds whole words and phrases
-whatever their case or punctuation; the text users see is rebuilt from the metadata.
+the clip's text in *match form*: case-folded words separated by single spaces, padded
+with a space each side, so that `$contains " kx 4721 "` finds whole words and phrases
+whatever their case or punctuation; then `|` and the text's compact folded form
+(`longwatch.text_match.compact`: upper case, OCR's look-alikes as one digit, no spaces), so
+that `$contains "10CKER42"` finds "L0CKER 42" and "LOCKER42" too. The text users see is
+rebuilt from the metadata.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from longwatch.errors import FailedPrecondition
+from longwatch.text_match import compact
 from longwatch.types import ClipRecord
 from memory_service.core.chroma import ChromaConnection
 from memory_service.core.hierarchy import TreeNode, keyframe_ids
@@ -33,6 +37,9 @@ _PAGE = 1000  # records read per chromadb get() during a rebuild
 _EXACT_CAP = 2000  # matching clips scored exactly when the index returns too few
 _REACHABILITY_K = 4  # a clip's own vector, within its stream and start time, must rank among these
 _NOT_WORD = re.compile(r"[\W_]+")
+# Between the two forms in a document: match words and compact forms hold letters, digits and spaces only,
+# so a term looked up in either form never matches across it.
+_COMPACT_MARK = "|"
 
 
 def match_words(text: str) -> str:
@@ -41,8 +48,10 @@ def match_words(text: str) -> str:
 
 
 def match_form(text: str) -> str:
-    """`match_words` padded with a space each side, so a padded term only matches whole words."""
-    return f" {match_words(text)} "
+    """`match_words` padded with a space each side, so a padded term only matches whole words, then
+    `_COMPACT_MARK` and the compact folded form, where a term's compact form matches however OCR spaced
+    or confused it: 'L0CKER 42!' -> ' l0cker 42 |10CKER42'."""
+    return f" {match_words(text)} {_COMPACT_MARK}{compact(text)}"
 
 
 def text_key(document: str) -> str:

@@ -13,13 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from longwatch.types import SUMMARY_MAX_CHARS
 from memory_service.core.hierarchy import TreeNode
 from memory_service.core.store import match_words
 
 logger = logging.getLogger(__name__)
 
-# A summary's captions and lines together; an embedder reads only its first few hundred tokens anyway.
-DEFAULT_MAX_SUMMARY_CHARS = 4000
+# A summary's captions and lines together; an embedder reads only its first few hundred tokens anyway. The
+# reasoner relies on it too: a summary shorter than this lost nothing of its children's text.
+DEFAULT_MAX_SUMMARY_CHARS = SUMMARY_MAX_CHARS
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,16 @@
-"""Turns a question and its retrieved evidence into a short reply, within a time budget.
+"""Answers a question that names nothing to look for by its text ("What did the man in the blue coat do?")
+from the clips the search found, within a time budget.
 
 Made for a 270M base model that must still be right:
-1. "when" questions are answered with the time range of the best evidence; times never come from the LLM.
-2. A line of on-screen text labelled with the question's words gives its value ("EXIT 42" → "42" for
-   "which exit?"): a small model picks the wrong number from a line of several more often than this does.
-3. Otherwise the LLM completes a few-shot prompt (greedy, a few tokens, stopped at a newline). The
-   completion is accepted only if it is grounded: a run of words of the most relevant evidence.
-4. If not, the LLM ranks spans extracted from the evidence by likelihood (plus the question words they
-   share), and the best is the reply.
-5. With no time left for a step (the deadline is near, or the LLM's queue of other questions' steps would
-   overrun it), the best span by a heuristic is the reply.
-So every reply is copied from the evidence, even with a random-weight model."""
+1. The LLM completes a few-shot prompt (greedy, a few tokens, stopped at a newline). The completion is
+   accepted only if it is grounded: a run of words of the most relevant evidence.
+2. If not, the LLM ranks spans extracted from the evidence by likelihood (plus the question words they
+   share), and the best is the reply. A backend that cannot score (a chat endpoint) skips this step.
+3. With no time left for a step (the deadline is near, or the LLM's queue of other questions' steps would
+   overrun it), or when the LLM fails, the best span by a heuristic is the reply, and says why.
+So every reply is copied from the evidence, even with a random-weight model. Questions that name a number,
+a code or a quoted line never come here: reasoner.core.answers reads them from the evidence's structure.
+"""
 
 from __future__ import annotations
 
@@ -19,15 +19,12 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from longwatch.times import format_range_s
-from longwatch.types import SearchHit
+from longwatch.types import AnswerMethod, SearchHit
 from reasoner.core.evidence_text import (
     clean_generation,
-    contiguous_hits,
     distinct_texts,
     extract_candidates,
     grounding_index,
-    labelled_value,
     lexical_relevance,
     most_relevant,
     rank_without_llm,
@@ -35,24 +32,21 @@ from reasoner.core.evidence_text import (
 )
 from reasoner.core.llm.base import LLM
 from reasoner.core.llm_queue import LLMQueue
-from reasoner.core.prompting import ANSWER_STOP, build_prompt, is_when_question
-from reasoner.core.types import AnswerLimits, AnswerMethod, Budget, Candidate, Reply
+from reasoner.core.prompting import ANSWER_STOP, build_prompt
+from reasoner.core.types import AnswerLimits, Budget, Candidate, Reply
 
 logger = logging.getLogger(__name__)
 
 NO_EVIDENCE_ANSWER = "I have not seen anything about that yet."
 # How far an answer formed each way is trusted, times the retrieval strength of the best hit.
+# How far an answer formed each way is trusted, times the retrieval strength of the evidence it used.
 _CONFIDENCE_FACTOR = {
-    AnswerMethod.TIME: 0.9,
-    AnswerMethod.MATCHED: 0.9,
-    AnswerMethod.GENERATED: 0.9,
+    AnswerMethod.GENERATED: 0.8,
     AnswerMethod.SCORED: 0.6,
     AnswerMethod.EXTRACTIVE: 0.4,
-    AnswerMethod.NOTHING: 0.0,
+    AnswerMethod.NOT_SEEN: 0.0,
 }
 _GENERATE, _SCORE = "generate", "score"
-# Seconds between clips of one stream that still count as one stretch of time (a frame or two apart).
-_CONTIGUOUS_GAP_S = 2.0
 _FIRST_CALL_PROMPT = "Question: What number comes after 41?\nAnswer:"
 # A warm-up note of a typical length: a caption and some on-screen text.
 _WARM_UP_NOTE = (
@@ -106,48 +100,50 @@ class Answerer:
         self._time_warm_up(_GENERATE, lambda: self._llm.generate(prompt, limits.max_new_tokens, ANSWER_STOP))
         self._time_warm_up(_SCORE, lambda: self._llm.score(prompt, candidates))
 
-    async def answer(self, question: str, hits: Sequence[SearchHit], budget: Budget) -> Reply:
+    @property
+    def sees_images(self) -> bool:
+        """Whether the model looks at keyframes (a vision-language model): then `answer` should get them."""
+        return self._llm.sees_images
+
+    async def answer(
+        self, question: str, hits: Sequence[SearchHit], budget: Budget, images: Sequence[bytes] = ()
+    ) -> Reply:
         """The reply, using the LLM only for steps expected to end before the budget's deadline, counting
-        the time they would wait behind other questions' steps."""
+        the time they would wait behind other questions' steps. An LLM that fails (a server down, a model
+        error) does not fail the question: the reply is read from the evidence and says so. `images` (the
+        evidence's keyframes, JPEG) go to a model that sees images, before the notes."""
         ranked = best_first(hits)
-        evident = self._evident_reply(question, ranked)
-        if evident is not None:
-            return evident
+        if not ranked:
+            return Reply(NO_EVIDENCE_ANSWER, AnswerMethod.NOT_SEEN, 0.0)
         shown = distinct_texts(ranked)[: self._limits.prompt_hits]
         prompt = build_prompt(question, shown, self._limits.hit_text_chars)
-        generated = await self._generate(question, shown, prompt, budget)
-        if generated is not None:
-            text, source = generated
-            return self._reply(text, AnswerMethod.GENERATED, ranked, (source,))
         focus = most_relevant(question, shown)
         candidates = extract_candidates(question, focus, self._limits.max_candidates)
-        chosen = await self._choose_by_score(question, focus, prompt, candidates, budget)
+        try:
+            generated = await self._generate(question, shown, prompt, budget, images)
+            if generated is not None:
+                text, source = generated
+                return self._reply(text, AnswerMethod.GENERATED, (source,))
+            chosen = await self._choose_by_score(question, focus, prompt, candidates, budget)
+        except Exception as exc:  # noqa: BLE001 - any backend failure: the evidence still answers
+            logger.warning(
+                "the LLM %s failed (%s: %s); answering from the evidence", self._llm.name, type(exc).__name__, exc
+            )
+            reason = f"the LLM failed ({type(exc).__name__}: {str(exc)[:120]}); answered from the evidence"
+            return self._extractive(question, focus, candidates, reason)
         if chosen is not None:
-            return self._reply(chosen.text, AnswerMethod.SCORED, ranked, (focus[chosen.hit_index],))
-        return self._extractive(question, focus, candidates, ranked)
-
-    def _evident_reply(self, question: str, ranked: Sequence[SearchHit]) -> Reply | None:
-        """Replies the LLM is never asked for: nothing found, a time, a labelled on-screen value."""
-        if not ranked:
-            return Reply(NO_EVIDENCE_ANSWER, AnswerMethod.NOTHING, 0.0)
-        if is_when_question(question):
-            best = ranked[0]
-            span = contiguous_hits(best, ranked, _CONTIGUOUS_GAP_S)
-            text = f"{format_range_s(span[0].start_s, max(hit.end_s for hit in span))} in {best.stream_id}"
-            return self._reply(text, AnswerMethod.TIME, ranked, (best, *(hit for hit in span if hit is not best)))
-        labelled = ranked[: self._limits.prompt_hits]
-        matched = labelled_value(question, labelled)
-        if matched is not None:
-            return self._reply(matched.text, AnswerMethod.MATCHED, ranked, (labelled[matched.hit_index],))
-        return None
+            return self._reply(chosen.text, AnswerMethod.SCORED, (focus[chosen.hit_index],))
+        return self._extractive(question, focus, candidates, "no time was left for the LLM; answered from the evidence")
 
     async def _generate(
-        self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget
+        self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget, images: Sequence[bytes]
     ) -> tuple[str, SearchHit] | None:
         """The model's own short answer and the hit it is copied from, if there was time and it is
         grounded in the evidence; else None."""
         raw = await self._queue.run(
-            _GENERATE, budget, lambda: self._llm.generate(prompt, self._limits.max_new_tokens, ANSWER_STOP)
+            _GENERATE,
+            budget,
+            lambda: self._llm.generate(prompt, self._limits.max_new_tokens, ANSWER_STOP, images=images),
         )
         if raw is None:
             return None
@@ -162,7 +158,7 @@ class Answerer:
         self, question: str, focus: Sequence[SearchHit], prompt: str, candidates: Sequence[Candidate], budget: Budget
     ) -> Candidate | None:
         """The candidate the LLM finds likeliest after the prompt, helped by the question words it shares."""
-        if not candidates:
+        if not candidates or not self._llm.can_score:
             return None
         continuations = [" " + candidate.text for candidate in candidates]
         scores = await self._queue.run(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
@@ -175,18 +171,16 @@ class Answerer:
         return candidates[max(range(len(candidates)), key=lambda index: totals[index])]
 
     def _extractive(
-        self, question: str, focus: Sequence[SearchHit], candidates: Sequence[Candidate], ranked: Sequence[SearchHit]
+        self, question: str, focus: Sequence[SearchHit], candidates: Sequence[Candidate], reason: str
     ) -> Reply:
         ordered = rank_without_llm(question, candidates)
         if ordered:
-            return self._reply(ordered[0].text, AnswerMethod.EXTRACTIVE, ranked, (focus[ordered[0].hit_index],))
-        return self._reply(" ".join(focus[0].text.split()), AnswerMethod.EXTRACTIVE, ranked, (focus[0],))
+            return self._reply(ordered[0].text, AnswerMethod.EXTRACTIVE, (focus[ordered[0].hit_index],), reason)
+        return self._reply(" ".join(focus[0].text.split()), AnswerMethod.EXTRACTIVE, (focus[0],), reason)
 
-    def _reply(
-        self, text: str, method: AnswerMethod, ranked: Sequence[SearchHit], sources: tuple[SearchHit, ...]
-    ) -> Reply:
-        best_score = ranked[0].score if ranked else 0.0
-        return Reply(text[: self._limits.max_answer_chars], method, confidence_for(method, best_score), sources)
+    def _reply(self, text: str, method: AnswerMethod, sources: tuple[SearchHit, ...], fallback: str = "") -> Reply:
+        confidence = confidence_for(method, max(source.score for source in sources))
+        return Reply(text[: self._limits.max_answer_chars], method, confidence, sources, fallback)
 
     def _time_warm_up(self, step: str, call: Callable[[], object]) -> None:
         started = self._clock()

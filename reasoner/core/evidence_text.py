@@ -38,11 +38,6 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def says_something(text: str) -> bool:
-    """False for a clip with neither caption nor on-screen text, in any script."""
-    return any(character.isalnum() for character in text)
-
-
 def content_tokens(text: str) -> set[str]:
     """Tokens of a question that could name the thing asked about ("alarm", "code", "plate")."""
     return {token for token in tokens(text) if token not in _FUNCTION_WORDS}
@@ -101,53 +96,6 @@ def most_relevant(question: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
     if top == 0:
         return list(hits[:1])
     return [hit for hit, shared in zip(hits, relevance, strict=True) if shared == top]
-
-
-def contiguous_hits(best: SearchHit, hits: Sequence[SearchHit], max_gap_s: float) -> list[SearchHit]:
-    """`best` and the hits of its stream with the same text that touch it, or touch those (within
-    `max_gap_s`), by start time: a plate in view for 6 s is one range, not the first of two 3-second clips."""
-    same = [hit for hit in hits if hit.stream_id == best.stream_id and tokens(hit.text) == tokens(best.text)]
-    span = [best]
-    start_s, end_s = best.start_s, best.end_s
-    is_growing = True
-    while is_growing:
-        is_growing = False
-        for hit in same:
-            touches = hit.start_s <= end_s + max_gap_s and hit.end_s >= start_s - max_gap_s
-            if touches and not any(hit is taken for taken in span):
-                span.append(hit)
-                start_s, end_s = min(start_s, hit.start_s), max(end_s, hit.end_s)
-                is_growing = True
-    return sorted(span, key=lambda hit: hit.start_s)
-
-
-def labelled_value(question: str, hits: Sequence[SearchHit]) -> Candidate | None:
-    """The value of an on-screen line labelled with what the question asks: "EXIT 42" for "which exit?",
-    "ALARM CODE 7315" for "what was the code?". On-screen text is mostly LABEL VALUE, and a small model
-    picks the wrong number from a line of them more often than this does."""
-    asked = content_tokens(question)
-    best: tuple[int, Candidate] | None = None
-    for index, hit in enumerate(hits):
-        for line in split_hit_text(hit.text)[1]:
-            overlap = len(asked & set(tokens(line)))
-            value = _value_beside_label(line, question) if overlap else None
-            if value and (best is None or overlap > best[0]):
-                best = (overlap, Candidate(text=value, hit_index=index, kind="line", source=line))
-    return best[1] if best else None
-
-
-def _value_beside_label(line: str, question: str) -> str | None:
-    """The words of `line` that are not the question's, next to the ones that are, if they hold a number."""
-    stripped = strip_question_words(line, question)
-    if stripped != line:
-        return stripped
-    asked = content_tokens(question)
-    words = line.split()
-    named = [i for i, word in enumerate(words) if asked & set(tokens(word))]
-    for part in (words[named[-1] + 1 :], words[: named[0]]):
-        if part and _HAS_DIGIT.search(" ".join(part)):
-            return " ".join(part)
-    return None
 
 
 def strip_question_words(span: str, question: str) -> str:

@@ -1,4 +1,15 @@
-"""The reasoner: validates a question, finds evidence in memory, and answers within the deadline."""
+"""The reasoner: reads the question, searches memory's hierarchy for what it names, and answers by the deadline.
+
+1. The question is planned (question.py): what it names, what it asks for, when, and the kind of reply.
+2. The explorer (explorer.py) searches coarse to fine for the clips that show what is named, with OCR's
+   misreadings forgiven and the named number required.
+3. The reply is formed from the evidence's structure (answers.py): the value beside what is named, the
+   sightings' times, their count or length, what came next, what was shown over a span; when the evidence
+   points elsewhere ("LINKED TO ORDER 34"), a new search follows it and every hop is cited.
+4. Questions that name nothing go to the LLM answerer, over the most relevant clips.
+5. Nothing relevant enough: the answer says it has not seen that, citing the best candidates.
+Past the deadline, or past the node budget, the best answer so far comes back marked partial.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +17,24 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
-from longwatch.types import Answer, Evidence, SearchHit
-from longwatch.validation import quote_prefix, validate_question, validate_stream_ids
+from longwatch.types import Answer, AnswerMethod, Evidence, StreamStats, Summary, TimeRange
+from longwatch.validation import quote_prefix, validate_question, validate_stream_id, validate_stream_ids
 from reasoner import metrics
-from reasoner.core.answerer import Answerer, best_first
-from reasoner.core.evidence_text import says_something
+from reasoner.core.answerer import Answerer
+from reasoner.core.answers import Answers, AskState, Reply
+from reasoner.core.explorer import ExploreLimits, Explorer, Trace, time_left_s
+from reasoner.core.question import plan_question
 from reasoner.core.retriever import Retriever
-from reasoner.core.types import AnswerMethod, Budget, ReasonerLimits, Reply
+from reasoner.core.summaries import summarize
+from reasoner.core.time_expr import resolve
+from reasoner.core.types import AskQuery, Budget, ProgressSink, ReasonerLimits, SummarizeQuery
 
 logger = logging.getLogger(__name__)
 
 _STREAMS_LISTED = 10  # stream names a NOT_FOUND message lists: a status detail must stay short
-
-
-def _time_left_s(budget: Budget) -> float:
-    """Seconds a call to memory may take; DeadlineExceeded once none are left (no evidence, no answer)."""
-    remaining_s = budget.remaining_s()
-    if remaining_s <= 0:
-        raise DeadlineExceeded("the deadline passed before memory answered; give the question more time (deadline_ms)")
-    return remaining_s
 
 
 class Reasoner:
@@ -39,95 +47,162 @@ class Reasoner:
         answerer: Answerer,
         limits: ReasonerLimits = ReasonerLimits(),
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._retriever = retriever
         self._answerer = answerer
         self._limits = limits
         self._clock = clock
+        self._now = now
+        explore = ExploreLimits(seed_k=limits.search_k, node_budget=limits.node_budget)
+        self._answers = Answers(retriever, Explorer(retriever, explore), answerer, limits)
 
-    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
-        """The answer, its evidence (best first) and confidence, within `deadline_ms` (0 = the default).
+    async def ask(self, query: AskQuery, progress: ProgressSink | None = None) -> Answer:
+        """The answer, its evidence (best first) and confidence, within `query.deadline_ms` (0 = the default).
 
-        Raises InvalidArgument for an empty question or a negative deadline, NotFound for a stream
-        memory does not know, Unavailable when memory cannot be reached.
+        Raises InvalidArgument for an empty question, a negative deadline or a malformed time range,
+        NotFound for a stream memory does not know, Unavailable when memory cannot be reached.
         """
         started = self._clock()
         request_id = uuid.uuid4().hex[:8]
         try:
-            question, stream_ids, deadline_s = self._validate(question, stream_ids, deadline_ms)
-            budget = Budget(deadline=started + deadline_s, clock=self._clock)
-            if stream_ids:
-                await self._check_streams(stream_ids, budget)
-        except (InvalidArgument, NotFound) as exc:
+            question, stream_ids, deadline_s = self._validate(query)
+        except InvalidArgument as exc:
             metrics.ASKS_REJECTED.inc()
             logger.info("request %s: refused: %s", request_id, exc)
             raise
+        budget = Budget(deadline=started + deadline_s, clock=self._clock)
+        trace = Trace(progress, budget, started)
         with metrics.ASK_SECONDS.time():
-            with metrics.RETRIEVE_SECONDS.time():
-                found = await self._retriever.search(question, stream_ids, self._limits.search_k, _time_left_s(budget))
-            # A clip with no caption and no on-screen text can neither answer nor show anything.
-            hits = best_first(hit for hit in found if says_something(hit.text))
-            reply = await self._answerer.answer(question, hits, budget)
+            try:
+                stats = await self._stream_stats(stream_ids, budget)
+            except NotFound as exc:
+                metrics.ASKS_REJECTED.inc()
+                logger.info("request %s: refused: %s", request_id, exc)
+                raise
+            except DeadlineExceeded:
+                reply = Reply.not_seen("the deadline came before memory answered; give the question more time")
+                return self._answer(reply, AskState.empty(budget, trace, partial=True), started, request_id)
+            plan = plan_question(question, self._now())
+            span = self._span(plan.time, query.time_range, stats)
+            trace.step("plan", f"{plan.kind.value} question about {_named(plan) or 'what it describes'}")
+            state = AskState(
+                plan=plan,
+                stream_ids=tuple(s.stream_id for s in stats),
+                span=span,
+                top_level=max((len([n for n in s.nodes_per_level if n]) for s in stats), default=0),
+                budget=budget,
+                trace=trace,
+            )
+            reply = await self._answers.answer(state)
+            trace.step("answer", reply.text[:120])
+        return self._answer(reply, state, started, request_id)
+
+    async def summarize(self, query: SummarizeQuery) -> Summary:
+        """What one stream showed over a time range, from the highest level of the hierarchy that still
+        splits the range into a few parts; never reads every clip. Past the deadline: what was read, partial."""
+        started = self._clock()
+        stream_id = validate_stream_id(query.stream_id)
+        deadline_s = self._deadline_s(query.deadline_ms)
+        _validate_range(query.time_range)
+        budget = Budget(deadline=started + deadline_s, clock=self._clock)
+        stats = await self._stream_stats((stream_id,), budget)
+        summary = await summarize(self._retriever, stats[0], query.time_range, budget)
+        return Summary(**{**summary.__dict__, "latency_ms": (self._clock() - started) * 1000})
+
+    def _answer(self, reply: Reply, state: AskState, started: float, request_id: str) -> Answer:
         metrics.ANSWERS.labels(reply.method.value).inc()
         latency_ms = (self._clock() - started) * 1000
+        partial = reply.partial or state.partial
         logger.info(
-            "request %s: %d hits, answered by %s in %.0f ms (deadline %.0f ms)",
+            "request %s: %s answer in %.0f ms, %d nodes read, %d hops%s",
             request_id,
-            len(hits),
             reply.method,
             latency_ms,
-            deadline_s * 1000,
+            state.nodes_read,
+            reply.hops,
+            " (partial)" if partial else "",
         )
         return Answer(
-            answer=reply.text,
-            evidence=self._evidence(reply, hits) if reply.method != AnswerMethod.NOTHING else (),
-            confidence=reply.confidence,
+            answer=reply.text[: self._limits.max_answer_chars],
+            evidence=tuple(reply.evidence[: max(self._limits.max_evidence, len(reply.cited))]),
+            confidence=round(reply.confidence * (0.8 if partial else 1.0), 3),
             latency_ms=latency_ms,
+            method=reply.method.value,
+            partial=partial,
+            nodes_read=state.nodes_read,
+            hops=reply.hops,
+            fallback=reply.fallback,
         )
 
-    def _validate(
-        self, question: str, stream_ids: Sequence[str], deadline_ms: int
-    ) -> tuple[str, tuple[str, ...], float]:
+    def _validate(self, query: AskQuery) -> tuple[str, tuple[str, ...], float]:
         """(question stripped, distinct stream ids, deadline in seconds)."""
-        question = validate_question(question, self._limits.max_question_chars)
+        question = validate_question(query.question, self._limits.max_question_chars)
+        if len(query.stream_ids) > self._limits.max_stream_ids:
+            raise InvalidArgument(
+                f"{len(query.stream_ids)} stream ids given; name at most {self._limits.max_stream_ids}"
+            )
+        ids = validate_stream_ids(query.stream_ids)
+        _validate_range(query.time_range)
+        return question, ids, self._deadline_s(query.deadline_ms)
+
+    def _deadline_s(self, deadline_ms: int) -> float:
         if deadline_ms < 0:
             raise InvalidArgument(f"deadline_ms is {deadline_ms}; give a positive time budget, or 0 for the default")
         if deadline_ms > self._limits.max_deadline_ms:
             most = self._limits.max_deadline_ms
             raise InvalidArgument(f"deadline_ms is {deadline_ms}; give at most {most} (an hour), or 0 for the default")
-        if len(stream_ids) > self._limits.max_stream_ids:
-            raise InvalidArgument(f"{len(stream_ids)} stream ids given; name at most {self._limits.max_stream_ids}")
-        ids = validate_stream_ids(stream_ids)
-        return question, ids, (deadline_ms or self._limits.default_deadline_ms) / 1000
+        return (deadline_ms or self._limits.default_deadline_ms) / 1000
 
-    async def _check_streams(self, stream_ids: tuple[str, ...], budget: Budget) -> None:
-        known = await self._retriever.known_streams(_time_left_s(budget))
-        unknown = [stream_id for stream_id in stream_ids if stream_id not in set(known)]
-        if not unknown:
-            return
-        shown = sorted(known)[:_STREAMS_LISTED]
-        more = f" and {len(known) - len(shown)} more" if len(known) > len(shown) else ""
-        listing = f"known streams: {', '.join(shown)}{more}" if known else "memory has no streams yet"
+    async def _stream_stats(self, stream_ids: tuple[str, ...], budget: Budget) -> list[StreamStats]:
+        """The asked streams as memory holds them (all when none are named); NotFound naming the unknown ones."""
+        stats = await self._retriever.stream_stats(stream_ids, time_left_s(budget))
+        known = {s.stream_id for s in stats}
+        unknown = [stream_id for stream_id in stream_ids if stream_id not in known]
+        if not unknown and (stats or not stream_ids):
+            return stats
+        everything = sorted(s.stream_id for s in await self._retriever.stream_stats((), time_left_s(budget)))
+        shown = everything[:_STREAMS_LISTED]
+        more = f" and {len(everything) - len(shown)} more" if len(everything) > len(shown) else ""
+        listing = f"known streams: {', '.join(shown)}{more}" if everything else "memory has no streams yet"
         names = ", ".join(quote_prefix(stream_id) for stream_id in unknown[:_STREAMS_LISTED])
         raise NotFound(f"stream {names} is not in memory ({listing}); ask about a known stream or none")
 
-    def _evidence(self, reply: Reply, hits: Sequence[SearchHit]) -> tuple[Evidence, ...]:
-        """The reply's sources (all of them: a "when" range is cited whole), then the best other hits."""
-        cited = {hit.clip_id: hit for hit in reply.sources}
-        for hit in hits:
-            if len(cited) >= self._limits.max_evidence:
-                break
-            cited.setdefault(hit.clip_id, hit)
-        return tuple(
-            Evidence(
-                stream_id=hit.stream_id,
-                start_s=hit.start_s,
-                end_s=hit.end_s,
-                text=hit.text,
-                clip_id=hit.clip_id,
-                score=hit.score,
-                start_wall_ms=hit.start_wall_ms,
-                end_wall_ms=hit.end_wall_ms,
-            )
-            for hit in cited.values()
-        )
+    @staticmethod
+    def _span(constraint, asked: TimeRange, stats: Sequence[StreamStats]) -> TimeRange:
+        """The request's range narrowed by the question's own time words, read against the latest stream."""
+        if constraint.start is None and constraint.end is None and not constraint.last_s:
+            return asked
+        latest = max(stats, key=lambda s: s.last_s, default=None)
+        end_s = latest.last_s if latest else 0.0
+        parsed = resolve(constraint, is_live=False, stream_end_s=end_s)
+        return _intersect(asked, parsed)
+
+
+def _validate_range(span: TimeRange) -> None:
+    from longwatch.validation import validate_stream_range_s, validate_wall_range_ms
+
+    validate_stream_range_s(span.start_s, span.end_s)
+    validate_wall_range_ms(span.start_wall_ms, span.end_wall_ms)
+
+
+def _intersect(a: TimeRange, b: TimeRange) -> TimeRange:
+    def lower(x: float, y: float) -> float:
+        return max(x, y)
+
+    def upper(x: float, y: float) -> float:
+        return min(v for v in (x, y) if v) if (x or y) else 0
+
+    return TimeRange(
+        lower(a.start_s, b.start_s),
+        upper(a.end_s, b.end_s),
+        int(lower(a.start_wall_ms, b.start_wall_ms)),
+        int(upper(a.end_wall_ms, b.end_wall_ms)),
+    )
+
+
+def _named(plan) -> str:
+    return ", ".join([*plan.quoted, *(e.text for e in plan.entities), *plan.codes])
+
+
+__all__ = ["Reasoner", "AnswerMethod", "Evidence"]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
-from longwatch.types import SearchHit
+from longwatch.types import AnswerMethod, AskProgress, SearchHit, TimeRange
 
 
 @dataclass(frozen=True)
@@ -18,17 +17,20 @@ class AskQuery:
     question: str
     stream_ids: tuple[str, ...] = ()
     deadline_ms: int = 0
+    time_range: TimeRange = TimeRange()  # only evidence overlapping it; open = the whole history
 
 
-class AnswerMethod(StrEnum):
-    """How an answer was formed; a metrics label and a confidence factor."""
+@dataclass(frozen=True)
+class SummarizeQuery:
+    """A Summarize request: one stream over a time range (open = all of it)."""
 
-    TIME = "time"  # a when-question, answered with the time range of the best evidence
-    MATCHED = "matched"  # the value of an on-screen line labelled with the question's words ("EXIT 42")
-    GENERATED = "generated"  # the LLM's greedy completion, found in the evidence
-    SCORED = "scored"  # the evidence span the LLM found most likely
-    EXTRACTIVE = "extractive"  # the best evidence span by a heuristic: no time was left for the LLM
-    NOTHING = "nothing"  # memory had no evidence
+    stream_id: str
+    time_range: TimeRange = TimeRange()
+    deadline_ms: int = 0
+
+
+# Receives each step of an Ask as it happens (the streaming RPC sends them on); must not block.
+ProgressSink = Callable[[AskProgress], None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Reply:
     # The hits the reply was read from (a "when" reply: every clip of its range), listed first in the
     # answer's evidence, so the reply can always be checked against what is cited.
     sources: tuple[SearchHit, ...] = ()
+    fallback: str = ""  # why a simpler method answered than the one that was tried ("the LLM failed: ...")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class LLMOptions:
     api_model: str = ""  # model name the OpenAI-compatible server knows
     api_key: str = ""  # bearer token for that server; empty = none
     timeout_s: float = 60.0  # per HTTP request to that server
+    api_mode: str = "completion"  # that server's endpoint: "completion" (generates and scores) or "chat"
+    api_vision: bool = False  # chat mode: send images to that server (a vision-language model serves it)
 
 
 @dataclass
@@ -103,6 +108,9 @@ class ReasonerLimits:
     default_deadline_ms: int = 5_000  # when a request leaves deadline_ms at 0 (ReasonerSettings says why)
     max_deadline_ms: int = 3_600_000  # an hour: past gRPC's own timeout range, a deadline means nothing
     max_evidence: int = 5  # evidence items per answer; more when it was read from more (a "when" range)
-    search_k: int = 10  # hits asked of memory per question
+    search_k: int = 30  # clips asked of memory's own search per target (the search loop's seeds)
+    node_budget: int = 600  # memory nodes one search may read, every level
+    max_hops: int = 3  # searches for what the evidence points to, after the question's own
+    max_answer_chars: int = 200
     max_question_chars: int = 2000
     max_stream_ids: int = 1000

@@ -151,13 +151,18 @@ def test_ask_json_prints_one_object_of_the_documented_shape(up, ingested):
     result = run_cli("ask", "What was the alarm code on the screen?", "--stream", STREAM, "--json", env=up.env)
     assert result.returncode == 0, result.stderr
     reply = json.loads(result.stdout)  # fails on anything but exactly one JSON document
-    assert set(reply) == {"answer", "confidence", "evidence", "latency_ms"}
+    assert set(reply) == {
+        "answer", "confidence", "evidence", "latency_ms", "method", "partial", "nodes_read", "hops", "fallback"
+    }  # fmt: skip
     assert isinstance(reply["answer"], str)
     assert isinstance(reply["confidence"], float) and 0.0 <= reply["confidence"] <= 1.0
     assert isinstance(reply["latency_ms"], float) and reply["latency_ms"] > 0
     assert reply["evidence"], "an ingested stream gives evidence"
     for item in reply["evidence"]:
-        assert set(item) == {"stream", "start_s", "end_s", "text"}
+        assert set(item) == {
+            "stream", "start_s", "end_s", "text", "clip_id", "score", "start_wall_ms", "end_wall_ms", "level",
+            "keyframe_ids", "hop",
+        }  # fmt: skip
         assert item["stream"] == STREAM and 0.0 <= item["start_s"] <= item["end_s"] <= 48.0
 
 

@@ -24,19 +24,27 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$longwatch/reasoner/v1/reasoner.proto\x12\x15longwatch.reasoner.v1\"G\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x03 \x01(\x03\"\x97\x01\n\x08\x45vidence\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07\x63lip_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x07 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x08 \x01(\x03\"x\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\x31\n\x08\x65vidence\x18\x02 \x03(\x0b\x32\x1f.longwatch.reasoner.v1.Evidence\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x12\n\nlatency_ms\x18\x04 \x01(\x01\x32_\n\x0fReasonerService\x12L\n\x03\x41sk\x12!.longwatch.reasoner.v1.AskRequest\x1a\".longwatch.reasoner.v1.AskResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$longwatch/reasoner/v1/reasoner.proto\x12\x15longwatch.reasoner.v1\"\x93\x01\n\nAskRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x12\n\nstream_ids\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x03 \x01(\x03\x12\x0f\n\x07start_s\x18\x04 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x05 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x06 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x07 \x01(\x03\"\xc9\x01\n\x08\x45vidence\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x0f\n\x07\x63lip_id\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x07 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x08 \x01(\x03\x12\r\n\x05level\x18\t \x01(\x05\x12\x14\n\x0ckeyframe_ids\x18\n \x03(\t\x12\x0b\n\x03hop\x18\x0b \x01(\x05\"\xcd\x01\n\x0b\x41skResponse\x12\x0e\n\x06\x61nswer\x18\x01 \x01(\t\x12\x31\n\x08\x65vidence\x18\x02 \x03(\x0b\x32\x1f.longwatch.reasoner.v1.Evidence\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x12\n\nlatency_ms\x18\x04 \x01(\x01\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x0f\n\x07partial\x18\x06 \x01(\x08\x12\x12\n\nnodes_read\x18\x07 \x01(\x05\x12\x0c\n\x04hops\x18\x08 \x01(\x05\x12\x10\n\x08\x66\x61llback\x18\t \x01(\t\"\x92\x01\n\x0b\x41skProgress\x12\x0c\n\x04step\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x11\n\tstream_id\x18\x03 \x01(\t\x12\x0f\n\x07node_id\x18\x04 \x01(\t\x12\r\n\x05level\x18\x05 \x01(\x05\x12\x0f\n\x07start_s\x18\x06 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x07 \x01(\x01\x12\x12\n\nelapsed_ms\x18\x08 \x01(\x01\"\x81\x01\n\x08\x41skEvent\x12\x36\n\x08progress\x18\x01 \x01(\x0b\x32\".longwatch.reasoner.v1.AskProgressH\x00\x12\x34\n\x06\x61nswer\x18\x02 \x01(\x0b\x32\".longwatch.reasoner.v1.AskResponseH\x00\x42\x07\n\x05\x65vent\"\x86\x01\n\x10SummarizeRequest\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x15\n\rstart_wall_ms\x18\x04 \x01(\x03\x12\x13\n\x0b\x65nd_wall_ms\x18\x05 \x01(\x03\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x06 \x01(\x03\"\xc3\x01\n\x11SummarizeResponse\x12\x11\n\tstream_id\x18\x01 \x01(\t\x12\x0f\n\x07start_s\x18\x02 \x01(\x01\x12\r\n\x05\x65nd_s\x18\x03 \x01(\x01\x12\x0f\n\x07summary\x18\x04 \x01(\t\x12\x31\n\x08\x65vidence\x18\x05 \x03(\x0b\x32\x1f.longwatch.reasoner.v1.Evidence\x12\x12\n\nnodes_read\x18\x06 \x01(\x05\x12\x0f\n\x07partial\x18\x07 \x01(\x08\x12\x12\n\nlatency_ms\x18\x08 \x01(\x01\x32\x92\x02\n\x0fReasonerService\x12L\n\x03\x41sk\x12!.longwatch.reasoner.v1.AskRequest\x1a\".longwatch.reasoner.v1.AskResponse\x12Q\n\tAskStream\x12!.longwatch.reasoner.v1.AskRequest\x1a\x1f.longwatch.reasoner.v1.AskEvent0\x01\x12^\n\tSummarize\x12\'.longwatch.reasoner.v1.SummarizeRequest\x1a(.longwatch.reasoner.v1.SummarizeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'longwatch.reasoner.v1.reasoner_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ASKREQUEST']._serialized_start=63
-  _globals['_ASKREQUEST']._serialized_end=134
-  _globals['_EVIDENCE']._serialized_start=137
-  _globals['_EVIDENCE']._serialized_end=288
-  _globals['_ASKRESPONSE']._serialized_start=290
-  _globals['_ASKRESPONSE']._serialized_end=410
-  _globals['_REASONERSERVICE']._serialized_start=412
-  _globals['_REASONERSERVICE']._serialized_end=507
+  _globals['_ASKREQUEST']._serialized_start=64
+  _globals['_ASKREQUEST']._serialized_end=211
+  _globals['_EVIDENCE']._serialized_start=214
+  _globals['_EVIDENCE']._serialized_end=415
+  _globals['_ASKRESPONSE']._serialized_start=418
+  _globals['_ASKRESPONSE']._serialized_end=623
+  _globals['_ASKPROGRESS']._serialized_start=626
+  _globals['_ASKPROGRESS']._serialized_end=772
+  _globals['_ASKEVENT']._serialized_start=775
+  _globals['_ASKEVENT']._serialized_end=904
+  _globals['_SUMMARIZEREQUEST']._serialized_start=907
+  _globals['_SUMMARIZEREQUEST']._serialized_end=1041
+  _globals['_SUMMARIZERESPONSE']._serialized_start=1044
+  _globals['_SUMMARIZERESPONSE']._serialized_end=1239
+  _globals['_REASONERSERVICE']._serialized_start=1242
+  _globals['_REASONERSERVICE']._serialized_end=1516
 # @@protoc_insertion_point(module_scope)

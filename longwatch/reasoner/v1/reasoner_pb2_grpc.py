@@ -40,6 +40,16 @@ class ReasonerServiceStub:
                 request_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.SerializeToString,
                 response_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskResponse.FromString,
                 _registered_method=True)
+        self.AskStream = channel.unary_stream(
+                '/longwatch.reasoner.v1.ReasonerService/AskStream',
+                request_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.SerializeToString,
+                response_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskEvent.FromString,
+                _registered_method=True)
+        self.Summarize = channel.unary_unary(
+                '/longwatch.reasoner.v1.ReasonerService/Summarize',
+                request_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeRequest.SerializeToString,
+                response_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeResponse.FromString,
+                _registered_method=True)
 
 
 class ReasonerServiceServicer:
@@ -53,6 +63,20 @@ class ReasonerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AskStream(self, request, context):
+        """As Ask, streaming each step (the node read, its level and span) as it happens; the answer comes last.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Summarize(self, request, context):
+        """Summarizes what one stream showed over a time range, from memory's summaries, within a deadline.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReasonerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +84,16 @@ def add_ReasonerServiceServicer_to_server(servicer, server):
                     servicer.Ask,
                     request_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.FromString,
                     response_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskResponse.SerializeToString,
+            ),
+            'AskStream': grpc.unary_stream_rpc_method_handler(
+                    servicer.AskStream,
+                    request_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.FromString,
+                    response_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskEvent.SerializeToString,
+            ),
+            'Summarize': grpc.unary_unary_rpc_method_handler(
+                    servicer.Summarize,
+                    request_deserializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeRequest.FromString,
+                    response_serializer=longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +124,60 @@ class ReasonerService:
             '/longwatch.reasoner.v1.ReasonerService/Ask',
             longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.SerializeToString,
             longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AskStream(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/longwatch.reasoner.v1.ReasonerService/AskStream',
+            longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskRequest.SerializeToString,
+            longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.AskEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Summarize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/longwatch.reasoner.v1.ReasonerService/Summarize',
+            longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeRequest.SerializeToString,
+            longwatch_dot_reasoner_dot_v1_dot_reasoner__pb2.SummarizeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -33,7 +33,7 @@ from perception.core.captioners.ocr_regions import (
     changed_tiles,
     grey_thumbnail,
     grown,
-    in_reading_order,
+    in_blocks,
     intersects,
     merge_reread,
     union,
@@ -85,8 +85,9 @@ class TextReader:
         return [self.read(image, context) for image in images]
 
     def read(self, image: np.ndarray, context: str = "") -> tuple[str, ...]:
-        readings = self._readings(image, context)
-        lines = (tidy_line(reading.text) for reading in in_reading_order(readings))
+        """One line per block of text (a panel's lines joined), blocks in reading order."""
+        blocks = in_blocks(self._readings(image, context))
+        lines = (" ".join(filter(None, (tidy_line(reading.text) for reading in block))) for block in blocks)
         return tuple(line for line in lines if line)
 
     def _readings(self, image: np.ndarray, context: str) -> list[Reading]:

@@ -154,6 +154,29 @@ def in_reading_order(readings: Sequence[Reading]) -> list[Reading]:
     return [reading for row in rows for reading in sorted(row, key=lambda r: r.box[0])]
 
 
+def in_blocks(readings: Sequence[Reading]) -> list[list[Reading]]:
+    """The lines grouped into blocks of text, in reading order: a line joins the block whose last line is just
+    above it (a gap under one line height) and shares most of its width. A two-line panel ("TILL 93" over
+    "PRICE 4.30") stays one block even when a second panel beside it has lines at the same heights, which
+    reading by rows would interleave ("TILL 93 | ORDER 93 | PRICE 4.30 | PRICE 8.10")."""
+    blocks: list[list[Reading]] = []
+    for reading in in_reading_order(readings):
+        block = next((block for block in blocks if _continues(block[-1].box, reading.box)), None)
+        if block is None:
+            blocks.append([reading])
+        else:
+            block.append(reading)
+    return blocks
+
+
+def _continues(above: Box, below: Box) -> bool:
+    height = max(above[3] - above[1], 1)
+    gap = below[1] - above[3]
+    overlap = min(above[2], below[2]) - max(above[0], below[0])
+    narrower = max(min(above[2] - above[0], below[2] - below[0]), 1)
+    return -height / 2 < gap < height and overlap >= narrower / 2
+
+
 class TextStates:
     """Per-stream TextState, at most `max_streams` (least recently read dropped first): memory stays
     bounded however many streams come and go."""

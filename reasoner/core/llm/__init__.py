@@ -1,7 +1,8 @@
 """LLM backends by name, imported only when chosen (the local one pulls in torch).
 
 Each entry is `module:function`, the function taking `LLMOptions` and returning an `LLM`. The
-`tiny` and `gemma` entries are the transformers backend with a model prepared in the model cache.
+`tiny` and `gemma` entries are the transformers backend with a model prepared in the model cache;
+`vlm` is a local vision-language model that also sees the keyframes' images.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ LLMS: dict[str, str] = {
     "tiny": "reasoner.core.llm.transformers_local:build_tiny",
     "gemma": "reasoner.core.llm.transformers_local:build_gemma",
     "transformers": "reasoner.core.llm.transformers_local:build",
+    "vlm": "reasoner.core.llm.vlm_local:build",
     "openai-compatible": "reasoner.core.llm.openai_compatible:build",
 }
 

@@ -17,7 +17,10 @@ TINY_CACHE_NAME = "tiny-causal-lm"
 
 
 class TransformersLLM:
-    """Greedy generation and continuation scoring with a causal LM, one call at a time."""
+    """Greedy generation and continuation scoring with a causal LM, one call at a time; text only."""
+
+    can_score = True
+    sees_images = False  # a causal LM: the images a caller passes are ignored
 
     def __init__(self, model_path: str, device: str | None = None, name: str = "") -> None:
         import torch
@@ -34,10 +37,10 @@ class TransformersLLM:
         self._lock = threading.Lock()
         logger.info("loaded LLM %s on %s", self.name, self._device)
 
-    def generate(self, prompt: str, max_new_tokens: int, stop: Sequence[str] = ()) -> str:
+    def generate(self, prompt: str, max_new_tokens: int, stop: Sequence[str] = (), images: Sequence[bytes] = ()) -> str:
         torch = self._torch
         input_ids = self._encode(prompt)  # (1, P)
-        criteria = _StopOnStrings(self._tokenizer, input_ids.shape[1], stop)
+        criteria = StopOnStrings(self._tokenizer, input_ids.shape[1], stop)
         with self._lock, torch.inference_mode():
             output = self._model.generate(
                 input_ids,
@@ -73,8 +76,8 @@ class TransformersLLM:
             cache.batch_repeat_interleave(len(encoded))
             # Right padding needs no mask: under causal attention a real token never sees a later pad.
             rest = self._model(batch, past_key_values=cache, use_cache=True).logits[:, :-1]  # (B, C-1, V)
-            first_token = _log_prob_of(first.logits[:, -1:].expand(len(encoded), -1, -1), batch[:, :1])  # (B, 1)
-            later_tokens = _log_prob_of(rest, batch[:, 1:])  # (B, C-1)
+            first_token = log_prob_of(first.logits[:, -1:].expand(len(encoded), -1, -1), batch[:, :1])  # (B, 1)
+            later_tokens = log_prob_of(rest, batch[:, 1:])  # (B, C-1)
             picked = torch.cat([first_token, later_tokens], dim=1)  # (B, C)
         return [picked[row, : len(ids)].mean().item() for row, ids in enumerate(encoded)]
 
@@ -89,8 +92,9 @@ class TransformersLLM:
         return tokenizer.eos_token_id if tokenizer.eos_token_id is not None else 0
 
 
-def _log_prob_of(logits, targets):
-    """log p(target) per position, without materialising a log-softmax over the vocabulary.
+def log_prob_of(logits, targets):
+    """log p(target) per position, without materialising a log-softmax over the vocabulary (shared with
+    the vlm backend).
 
     logits (B, T, V), targets (B, T) -> (B, T)
     """
@@ -98,8 +102,9 @@ def _log_prob_of(logits, targets):
     return logits.gather(2, targets.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(dim=-1)
 
 
-class _StopOnStrings:
-    """Stops generation once the new text contains a stop string (decoding only the few new tokens)."""
+class StopOnStrings:
+    """Stops generation once the new text contains a stop string (decoding only the few new tokens);
+    shared with the vlm backend."""
 
     def __init__(self, tokenizer: Any, prompt_length: int, stop: Sequence[str]) -> None:
         self._tokenizer = tokenizer

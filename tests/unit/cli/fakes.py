@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from longwatch.types import (
     Answer,
+    AskProgress,
     DeletedStream,
     Evidence,
     KeyframeData,
@@ -16,6 +17,8 @@ from longwatch.types import (
     StreamState,
     StreamStatus,
     StreamSummary,
+    Summary,
+    TimeRange,
 )
 
 
@@ -121,17 +124,61 @@ class FakeMemory:
         return self.deleted
 
 
+SUMMARY = Summary(
+    stream_id="gate",
+    start_s=20.0,
+    end_s=40.0,
+    text="A red car stops at the gate; the alarm panel shows code 7315.",
+    evidence=(Evidence("gate", 21.0, 26.5, "text on screen: ALARM CODE 7315", clip_id="gate#1#0", level=1),),
+    nodes_read=3,
+    latency_ms=88.0,
+)
+
+
 class FakeReasoner:
-    def __init__(self, answer: Answer = ANSWER, error: Exception | None = None) -> None:
+    """Answers `ask` and `ask_stream` (its steps, then the answer) and `summarize`, recording each call."""
+
+    def __init__(
+        self,
+        answer: Answer = ANSWER,
+        error: Exception | None = None,
+        *,
+        steps: Sequence[AskProgress] = (),
+        summary: Summary = SUMMARY,
+    ) -> None:
         self.answer = answer
         self.error = error
+        self.steps = list(steps)
+        self.summary = summary
         self.questions: list[tuple[str, list[str], int]] = []
+        self.time_ranges: list[TimeRange | None] = []
+        self.summarized: list[tuple[str, TimeRange | None, int]] = []
 
-    async def ask(self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0) -> Answer:
+    async def ask(
+        self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0, time_range: TimeRange | None = None
+    ) -> Answer:
         self.questions.append((question, list(stream_ids), deadline_ms))
+        self.time_ranges.append(time_range)
         if self.error is not None:
             raise self.error
         return self.answer
+
+    async def ask_stream(
+        self, question: str, stream_ids: Sequence[str] = (), deadline_ms: int = 0, time_range: TimeRange | None = None
+    ) -> AsyncIterator[AskProgress | Answer]:
+        self.questions.append((question, list(stream_ids), deadline_ms))
+        self.time_ranges.append(time_range)
+        for step in self.steps:
+            yield step
+        if self.error is not None:
+            raise self.error
+        yield self.answer
+
+    async def summarize(self, stream_id: str, time_range: TimeRange | None = None, deadline_ms: int = 0) -> Summary:
+        self.summarized.append((stream_id, time_range, deadline_ms))
+        if self.error is not None:
+            raise self.error
+        return self.summary
 
 
 @dataclass

@@ -19,14 +19,39 @@ def test_ask_json_prints_exactly_one_object_of_the_documented_shape(capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1  # one line, one object, nothing else
     reply = json.loads(out)
-    assert set(reply) == {"answer", "confidence", "evidence", "latency_ms"}
+    assert set(reply) == {
+        "answer",
+        "confidence",
+        "evidence",
+        "latency_ms",
+        "method",
+        "partial",
+        "nodes_read",
+        "hops",
+        "fallback",
+    }
     assert reply["answer"] == "The alarm code was 7315."
     assert reply["confidence"] == pytest.approx(0.82)
     assert reply["latency_ms"] == pytest.approx(143.5)
-    assert reply["evidence"] == [
+    assert (reply["method"], reply["partial"], reply["fallback"]) == ("", False, "")
+    brief = [{key: item[key] for key in ("stream", "start_s", "end_s", "text")} for item in reply["evidence"]]
+    assert brief == [
         {"stream": "gate", "start_s": 21.0, "end_s": 26.5, "text": "text on screen: ALARM CODE 7315"},
         {"stream": "dock", "start_s": 75.0, "end_s": 80.0, "text": "a boat is moored"},
     ]
+    assert set(reply["evidence"][0]) == {
+        "stream",
+        "start_s",
+        "end_s",
+        "text",
+        "clip_id",
+        "score",
+        "start_wall_ms",
+        "end_wall_ms",
+        "level",
+        "keyframe_ids",
+        "hop",
+    }
 
 
 def test_ask_text_shows_answer_confidence_and_evidence_as_minutes_and_seconds(capsys):

@@ -11,11 +11,12 @@ import pytest
 
 from longwatch.errors import InvalidArgument
 from longwatch.types import ClipRecord
+from memory_service.core import store as store_module
 from memory_service.core.chroma import ChromaConnection, ChromaLocation
 from memory_service.core.hierarchy import Frontier, NodeCache
 from memory_service.core.nodes import NodeStore
 from memory_service.core.search import HierarchySearcher, TreeReader, exact_terms, validate_query
-from memory_service.core.store import ClipStore, clip_metadata, clip_node, match_form
+from memory_service.core.store import ClipStore, clip_metadata, clip_node, match_form, match_words
 from memory_service.core.types import SearchLimits, SearchQuery, WalEntry
 from tests.unit.memory.fakes import FakeEmbedder
 
@@ -51,6 +52,15 @@ def fill(store: Window, embedder: FakeEmbedder, records: list[ClipRecord]) -> No
             clip_node(entry.clip.clip_id, clip_metadata(entry.clip), match_form(entry.clip.text), entry.embedding, seq)
         )
         for seq, entry in enumerate(entries)
+    )
+
+
+def store_only(store: Window, embedder: FakeEmbedder, records: list[ClipRecord]) -> None:
+    """Clips in the store but not in the frontier (consolidated away): a search reaches them only
+    through chromadb, by its vector index or by a term lookup."""
+    vectors = embedder.embed([record.text for record in records])
+    store.clips.upsert(
+        [WalEntry(clip=record, embedding=vector) for record, vector in zip(records, vectors, strict=True)]
     )
 
 
@@ -97,6 +107,75 @@ def test_numbers_match_whole_words_only(store, embedder):
     assert hits[0].score - hits[1].score == pytest.approx(SearchLimits().exact_term_bonus, abs=1e-4)
 
 
+LOCKER_QUERY = "code of locker 42"
+LOCKER_42 = clip("hall", 500, "a hand types a code on a locker keypad", ("L0CKER42 C0DE 5531",))
+
+
+def test_a_locker_read_run_together_and_confused_is_found_first_among_many(store, embedder):
+    near = [
+        clip("hall", 4.0 * i, "a hand types a code on a locker keypad", (f"LOCKER {number} CODE {1000 + i}",))
+        for i, number in enumerate([41, 421, 4, 142, 43] * 8)
+    ]
+    others = [clip("yard", 4.0 * i, f"a person walks past the lockers {i}") for i in range(40)]
+    store_only(store, embedder, [*near, *others, LOCKER_42])
+    hits = search(store, embedder, LOCKER_QUERY, SearchLimits(candidates=5), k=5)
+    assert hits[0].clip_id == LOCKER_42.clip_id
+    assert hits[0].score - hits[1].score > SearchLimits().exact_term_bonus / 2
+
+
+def test_another_locker_number_gets_no_bonus(store, embedder):
+    locker_41 = clip("hall", 0, "a locker", ("LOCKER 41",))
+    locker_42 = clip("hall", 10, "a locker", ("LOCKER 42",))
+    fill(store, embedder, [locker_41, locker_42])
+    with_bonus = {hit.clip_id: hit.score for hit in search(store, embedder, "what is in locker 42")}
+    without = {
+        hit.clip_id: hit.score
+        for hit in search(store, embedder, "what is in locker 42", SearchLimits(exact_term_bonus=0.0))
+    }
+    assert with_bonus[locker_41.clip_id] == pytest.approx(without[locker_41.clip_id], abs=1e-6)
+    bonus = with_bonus[locker_42.clip_id] - without[locker_42.clip_id]
+    assert bonus == pytest.approx(SearchLimits().exact_term_bonus, abs=1e-6)
+
+
+def test_a_name_read_with_a_dropped_letter_counts_a_little_less(store, embedder):
+    exact = clip("dock", 0, "a sign", ("WAREHOUSE",))
+    dropped = clip("dock", 10, "a sign", ("WAREHOSE",))
+    elsewhere = clip("dock", 20, "a sign", ("GARAGE",))
+    fill(store, embedder, [elsewhere, dropped, exact])
+    hits = search(store, embedder, "the sign of the WAREHOUSE")
+    assert [hit.clip_id for hit in hits] == [exact.clip_id, dropped.clip_id, elsewhere.clip_id]
+    bonus = SearchLimits().exact_term_bonus
+    # the fake embedder reads "warehouse" and "warehose" as different words: compare with the bonus off
+    plain = {
+        hit.clip_id: hit.score
+        for hit in search(store, embedder, "the sign of the WAREHOUSE", SearchLimits(exact_term_bonus=0.0))
+    }
+    scores = {hit.clip_id: hit.score for hit in hits}
+    assert scores[exact.clip_id] - plain[exact.clip_id] == pytest.approx(bonus, abs=1e-6)
+    assert 0 < scores[dropped.clip_id] - plain[dropped.clip_id] < bonus
+
+
+def test_the_term_lookup_finds_clips_only_where_the_term_matches(store, embedder):
+    wrong_numbers = [clip("hall", 4.0 * i, "a locker", (f"LOCKER {number}",)) for i, number in enumerate([421, 4210])]
+    store_only(store, embedder, [*wrong_numbers, LOCKER_42])
+    hits = search(store, embedder, LOCKER_QUERY, SearchLimits(candidates=1), k=3)
+    # the vector index gives one seed; the lookup finds the rest and keeps only the real locker 42
+    found = {hit.clip_id for hit in hits}
+    assert LOCKER_42.clip_id in found
+    assert len(found - {LOCKER_42.clip_id}) <= 1  # at most the seed itself
+
+
+def test_clips_stored_before_the_compact_form_are_still_found_by_whole_words(store, embedder, monkeypatch):
+    old = clip("hall", 0, "a sign", ("LOCKER 42",))
+    distractors = [clip("hall", 10 + i, "a locker code keypad") for i in range(20)]
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "match_form", lambda text: f" {match_words(text)} ")
+        store_only(store, embedder, [old])
+    store_only(store, embedder, distractors)
+    hits = search(store, embedder, LOCKER_QUERY, SearchLimits(candidates=2), k=3)
+    assert hits[0].clip_id == old.clip_id
+
+
 def test_stream_filter_keeps_to_the_named_streams(store, embedder):
     fill(store, embedder, [clip("gate", 0, "a red car"), clip("dock", 0, "a red car"), clip("yard", 0, "a red car")])
     hits = search(store, embedder, "red car", stream_ids=("dock", "yard"))
@@ -136,7 +215,14 @@ def test_an_empty_store_returns_no_hits(store, embedder):
     ("text", "expected"),
     [
         ("which red car had the plate KX-4721?", ["kx 4721"]),
-        ('did anyone say "open the gate" near EXIT 42', ["open the gate", "exit", "42"]),
+        ('did anyone say "open the gate" near EXIT 42', ["open the gate", "exit 42"]),
+        ("What code did locker 42 show?", ["locker 42"]),  # a word before a number is its label
+        ("code of locker 42", ["locker 42"]),
+        ("WHAT IS IN LOCKER 42", ["locker 42"]),
+        ("the sign that said 42", ["42"]),  # a function word or verb is no label
+        ("was gate 7 open in the last 10 minutes", ["gate 7", "10"]),
+        ("locker, 42", ["42"]),  # punctuation parts them
+        ("plate KX 4721 at gate 3", ["kx 4721", "gate 3"]),
         ("what happened at 10:30 on camera B2", ["10 30", "b2"]),
         ("WHAT DID THE CAR DO", []),  # shouting is not a list of names
         ("ACME", ["acme"]),
@@ -152,8 +238,9 @@ def test_exact_terms_are_capped():
     assert exact_terms("1 2 3 4 5 6", max_terms=3) == ["1", "2", "3"]
 
 
-def test_match_form_pads_case_folded_words():
-    assert match_form("Plate: KX-4721!  EXIT") == " plate kx 4721 exit "
+def test_match_form_pads_case_folded_words_then_holds_the_compact_folded_form():
+    assert match_form("Plate: KX-4721!  EXIT") == " plate kx 4721 exit |P1ATEKX4721EX1T"
+    assert match_form("") == "  |"
 
 
 @pytest.mark.parametrize(

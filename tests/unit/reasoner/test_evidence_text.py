@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from reasoner.core.evidence_text import (
     clean_generation,
-    contiguous_hits,
     distinct_texts,
     extract_candidates,
     grounding_index,
-    labelled_value,
     most_relevant,
     rank_without_llm,
     split_hit_text,
@@ -97,25 +95,6 @@ def test_rank_without_llm_prefers_better_hits_then_lines_then_shared_words():
     assert rank_without_llm("Which car park?", extract_candidates("Which car park?", lines, 20))[0].text == "3"
 
 
-def test_labelled_value_reads_the_line_the_question_names():
-    hits = [
-        hit("a red car stops. text on screen: KPL 4721", score=0.9),
-        hit("text on screen: EXIT 42 | ALARM CODE 7315"),
-    ]
-    found = labelled_value("What was the alarm code on the screen?", hits)
-    assert (found.text, found.hit_index, found.source) == ("7315", 1, "ALARM CODE 7315")
-    assert labelled_value("Which exit was shown?", hits).text == "42"
-    assert labelled_value("What was the code?", hits).text == "7315"  # the value after the label word
-    assert labelled_value("Which train was delayed?", [hit("text on screen: TRAIN 1820 DELAYED")]).text == "1820"
-
-
-def test_labelled_value_needs_a_named_line_with_a_number():
-    hits = [hit("a red car stops at Gate B. text on screen: KPL 4721 | GATE B")]
-    assert labelled_value("What was the plate?", hits) is None  # no line says PLATE
-    assert labelled_value("Which gate?", hits) is None  # GATE B holds no number: for the LLM to phrase
-    assert labelled_value("Which car stopped?", hits) is None  # captions are not labelled lines
-
-
 def test_distinct_texts_keeps_the_first_of_each():
     hits = [hit("text on screen: GATE B", 12), hit("text on screen: gate b.", 15), hit("a van parks", 20)]
     assert [h.start_s for h in distinct_texts(hits)] == [12, 20]
@@ -126,16 +105,3 @@ def test_most_relevant_keeps_the_hits_sharing_most_question_words():
     assert [h.start_s for h in most_relevant("What did the sign at the gate say?", hits)] == [20]
     assert [h.start_s for h in most_relevant("What did the gate say?", hits)] == [12, 20]
     assert most_relevant("What was the plate?", hits) == hits[:1]  # none shares a word: memory's best
-
-
-def test_contiguous_hits_grow_over_touching_clips_of_the_same_text():
-    plate = "text on screen: KPL 4721"
-    hits = [
-        hit(plate, 3, 6),
-        hit(plate, 6.5, 9),
-        hit(plate, 40, 43),  # a gap of 31 s: another sighting
-        hit("text on screen: EXIT 42", 9, 12),
-        hit(plate, 0, 2.5, stream_id="yard"),
-    ]
-    assert contiguous_hits(hits[1], hits, max_gap_s=2.0) == [hits[0], hits[1]]
-    assert contiguous_hits(hits[2], hits, max_gap_s=2.0) == [hits[2]]

@@ -1,4 +1,5 @@
-"""The OpenAI-compatible backend against a fake completions server on loopback."""
+"""The OpenAI-compatible backend against a fake server on loopback that ignores `stop` and answers with canned
+replies (tests/integration/test_openai_server.py runs it against one that computes its replies)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from longwatch.errors import FailedPrecondition, InvalidArgument, Unavailable
+from reasoner.core.llm import LLM
 from reasoner.core.llm.openai_compatible import OpenAICompatibleLLM
 
 # The fake server's log-prob of a word: digits are likely, anything else is not.
@@ -41,10 +43,16 @@ class FakeCompletions(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.requests.append((self.path, body, self.headers.get("Authorization", "")))
-        if self.path != "/v1/completions":
-            return self._send(404, {"error": "no such path"})
+        if body["model"] == "behind-a-login-page":
+            return self._send_html()
         if body["model"] != "gemma-served":
             return self._send(404, {"error": f"model {body['model']} does not exist"})
+        if self.path == "/v1/chat/completions":
+            # A refusal has no content; anything else gets a reply running past the stop.
+            content = None if "refuse" in body["messages"][0]["content"] else "KPL 4721|and more"
+            return self._send(200, {"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+        if self.path != "/v1/completions":
+            return self._send(404, {"error": "no such path"})
         if body.get("echo"):
             # Out of order, as a server may send them: the client sorts by index.
             choices = [_echo_choice(i, p) for i, p in reversed(list(enumerate(body["prompt"])))]
@@ -56,6 +64,14 @@ class FakeCompletions(BaseHTTPRequestHandler):
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_html(self) -> None:
+        data = b"<html>please log in</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -119,3 +135,38 @@ def test_unreachable_server_is_unavailable():
 def test_missing_model_name_says_which_variable_to_set():
     with pytest.raises(InvalidArgument, match="LONGWATCH_REASONER_OPENAI_MODEL"):
         OpenAICompatibleLLM("http://127.0.0.1:1/v1", "")
+
+
+def test_completion_mode_scores_and_sees_no_images():
+    llm = OpenAICompatibleLLM("http://127.0.0.1:1/v1", "gemma-served")
+    assert isinstance(llm, LLM)
+    assert llm.can_score and not llm.sees_images
+
+
+def test_chat_mode_reply_is_cut_at_the_stop_the_server_ignored(server_url):
+    llm = OpenAICompatibleLLM(server_url, "gemma-served", mode="chat")
+    assert llm.generate("Question: plate?\nAnswer:", 8, stop=["\n", "|"]) == "KPL 4721"
+    assert llm.generate("refuse this", 8) == ""  # no content: an empty reply, not an error
+
+
+def test_at_most_four_stops_are_sent_and_all_are_cut_here(server_url):
+    llm = OpenAICompatibleLLM(server_url, "gemma-served", mode="chat")
+    assert llm.generate("Answer:", 8, stop=["a", "", "b", "c", "d", "|"]) == "KPL 4721"
+    _, body, _ = FakeCompletions.requests[0]
+    assert body["stop"] == ["a", "b", "c", "d"]  # OpenAI's API refuses a fifth
+
+
+def test_a_reply_that_is_not_json_is_unavailable_naming_the_url_setting(server_url):
+    llm = OpenAICompatibleLLM(server_url, "behind-a-login-page")
+    with pytest.raises(Unavailable, match="not an OpenAI response.*LONGWATCH_REASONER_OPENAI_BASE_URL"):
+        llm.generate("Answer:", 4)
+
+
+def test_an_unknown_mode_lists_the_valid_ones():
+    with pytest.raises(InvalidArgument, match="completion, chat"):
+        OpenAICompatibleLLM("http://127.0.0.1:1/v1", "gemma-served", mode="responses")
+
+
+def test_vision_needs_chat_mode():
+    with pytest.raises(InvalidArgument, match="LONGWATCH_REASONER_OPENAI_MODE=chat"):
+        OpenAICompatibleLLM("http://127.0.0.1:1/v1", "gemma-served", vision=True)

@@ -1,294 +1,413 @@
-"""Reasoner.ask with a fake Retriever and LLM: validation, deadlines, evidence, the empty memory."""
+"""Reasoner.ask and summarize over a fake memory hierarchy: validation, the kinds of question, hops, time,
+honest answers, deadlines and progress."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import re
 from dataclasses import replace
 
 import pytest
 
-from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound, Unavailable
-from reasoner.core.answerer import NO_EVIDENCE_ANSWER, Answerer
+from longwatch.errors import InvalidArgument, NotFound, Unavailable
+from longwatch.types import WHOLE_HISTORY, AnswerMethod, TimeRange
+from reasoner.core.answerer import Answerer
 from reasoner.core.reasoner import Reasoner
-from reasoner.core.types import ReasonerLimits
-from tests.unit.reasoner.fakes import FakeClock, FakeLLM, FakeRetriever, hit
+from reasoner.core.types import AskQuery, ReasonerLimits, SummarizeQuery
+from tests.unit.reasoner.fakes import FakeClock, FakeLLM, FakeMemory, clip, scene
 
 pytestmark = pytest.mark.anyio
 
-HITS = [
-    hit("a red car stops. text on screen: KPL 4721", 10, 15, score=0.9),
-    hit("text on screen: EXIT 42 | ALARM CODE 7315", 40, 45, score=0.4),
-    hit("a van parks", 70, 75, score=0.2, stream_id="yard"),
-]
-PLATE = "What was the plate of the red car?"
-HANG_GUARD_S = 10.0  # nothing here should wait this long; it turns a hang into a failure
+# Ten minutes of a loading dock: lockers whose labels and numbers are shared by the wrong ones.
+DOCK = scene(
+    "dock",
+    600,
+    {
+        (100, 110): "LOCKER 41 CODE 1111",
+        (200, 210): "LOCKER 42 CODE 5531",
+        (300, 306): "GATE 42 CODE 9999",
+        (400, 410): "LOCKER 24 CODE 2424",
+        (50, 60): "BAY 17 OPEN",
+        (250, 270): "BAY 17 OPEN",
+        (120, 150): "GATE CLOSED",
+    },
+)
+YARD = scene("yard", 60, {(10, 20): "LOCKER 42 CODE 7777"}, caption="a van parks in the yard")
 
 
-def make(llm=None, retriever=None, clock=None, **limits):
-    llm = llm or FakeLLM(generation="KPL 4721")
-    retriever = retriever if retriever is not None else FakeRetriever(hits=list(HITS), streams=["gate", "yard"])
+def make(clips=None, llm=None, clock=None, memory=None, **limits):
+    memory = memory if memory is not None else FakeMemory(clips=list(DOCK if clips is None else clips))
+    if clock is not None:
+        memory.clock = memory.clock or clock
+    llm = llm or FakeLLM(generation="nothing grounded")
     kwargs = {"clock": clock} if clock else {}
-    answerer = Answerer(llm, **kwargs)
-    return Reasoner(retriever, answerer, ReasonerLimits(**limits), **kwargs), llm, retriever
+    reasoner = Reasoner(memory, Answerer(llm, **kwargs), ReasonerLimits(**limits), **kwargs)
+    return reasoner, memory, llm
 
 
-async def test_answer_with_evidence_best_first():
-    reasoner, llm, _ = make(max_evidence=2)
-    answer = await reasoner.ask(PLATE)
-    assert answer.answer == "KPL 4721"
-    assert [e.start_s for e in answer.evidence] == [10, 40]
-    assert answer.evidence[0].clip_id == HITS[0].clip_id and answer.evidence[0].score == 0.9
-    assert 0 < answer.confidence <= 1
-    assert answer.latency_ms >= 0
+async def ask(reasoner, question, streams=(), deadline_ms=60_000, time_range=WHOLE_HISTORY, progress=None):
+    return await reasoner.ask(AskQuery(question, tuple(streams), deadline_ms, time_range), progress)
 
 
-async def test_evidence_of_a_live_stream_keeps_its_wall_clock():
-    plate = hit("a red car stops. text on screen: KPL 4721", 10, 15, 0.9)
-    live = replace(plate, start_wall_ms=1_796_299_210_000, end_wall_ms=1_796_299_215_000)
-    reasoner, _, _ = make(retriever=FakeRetriever(hits=[live, HITS[1]], streams=["gate"]))
-    answer = await reasoner.ask(PLATE)
-    wall = {e.clip_id: (e.start_wall_ms, e.end_wall_ms) for e in answer.evidence}
-    assert wall == {live.clip_id: (1_796_299_210_000, 1_796_299_215_000), HITS[1].clip_id: (0, 0)}
-
-
-async def test_llm_runs_off_the_event_loop():
-    reasoner, llm, _ = make()
-    await reasoner.ask(PLATE)
-    assert llm.threads and threading.get_ident() not in llm.threads
+# --- validation --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t", "\x00", "\x1b\x07\u200b"])
 async def test_empty_question_is_invalid(question):
-    reasoner, llm, retriever = make()
+    reasoner, memory, llm = make()
     with pytest.raises(InvalidArgument, match="question is empty: ask something about the video"):
-        await reasoner.ask(question)
-    assert retriever.searches == [] and llm.calls == []
+        await ask(reasoner, question)
+    assert memory.calls == [] and llm.calls == []
 
 
 async def test_too_long_question_is_invalid():
     reasoner, _, _ = make(max_question_chars=10)
     with pytest.raises(InvalidArgument, match="at most 10"):
-        await reasoner.ask("What was the alarm code?")
+        await ask(reasoner, "What was the alarm code?")
 
 
-async def test_negative_deadline_is_invalid():
-    reasoner, _, retriever = make()
-    with pytest.raises(InvalidArgument, match="deadline_ms"):
-        await reasoner.ask("What was the plate?", deadline_ms=-1)
-    assert retriever.searches == []
-
-
-async def test_a_deadline_past_an_hour_is_invalid():
-    reasoner, _, retriever = make()
-    with pytest.raises(InvalidArgument, match="at most 3600000"):
-        await reasoner.ask("What was the plate?", deadline_ms=9_300_000_000_000)
-    assert retriever.searches == []
+@pytest.mark.parametrize(("deadline_ms", "message"), [(-1, "positive time budget"), (9_300_000_000, "at most 3600000")])
+async def test_a_deadline_below_zero_or_past_an_hour_is_invalid(deadline_ms, message):
+    reasoner, memory, _ = make()
+    with pytest.raises(InvalidArgument, match=message):
+        await ask(reasoner, "What was the code for locker 42?", deadline_ms=deadline_ms)
+    assert memory.calls == []
 
 
 async def test_zero_deadline_means_the_default():
     clock = FakeClock()
-    reasoner, _, retriever = make(clock=clock, default_deadline_ms=7000)
-    await reasoner.ask("What was the plate?", deadline_ms=0)
-    assert retriever.searches[0][3] == pytest.approx(7.0)
-    await reasoner.ask("What was the plate?", deadline_ms=1500)
-    assert retriever.searches[1][3] == pytest.approx(1.5)
+    reasoner, memory, _ = make(clock=clock, default_deadline_ms=7000)
+    await ask(reasoner, "What was the code for locker 42?", deadline_ms=0)
+    assert memory.calls[0][2] == pytest.approx(7.0)
+
+
+async def test_a_time_range_that_ends_before_it_starts_is_invalid():
+    reasoner, memory, _ = make()
+    with pytest.raises(InvalidArgument, match="end"):
+        await ask(reasoner, "What was the code for locker 42?", time_range=TimeRange(300, 100))
+    assert memory.calls == []
 
 
 async def test_unknown_stream_is_not_found_naming_it_and_the_known_ones():
-    reasoner, _, retriever = make()
-    with pytest.raises(NotFound, match=r"'dock'.*known streams: gate, yard"):
-        await reasoner.ask("What was the plate?", stream_ids=["gate", "dock"])
-    assert retriever.searches == []
+    reasoner, _, _ = make([*DOCK, *YARD])
+    with pytest.raises(NotFound, match=r"'gate'.*known streams: dock, yard"):
+        await ask(reasoner, "What was the code for locker 42?", streams=["dock", "gate"])
 
 
 async def test_a_not_found_lists_a_few_known_streams_not_all():
-    known = [f"cam{index:04d}" for index in range(1000)]
-    reasoner, _, _ = make(retriever=FakeRetriever(streams=known))
+    reasoner, _, _ = make([clip(f"cam{index:04d}", 0, "a corridor") for index in range(1000)])
     with pytest.raises(NotFound, match="and 990 more") as caught:
-        await reasoner.ask("What was the plate?", stream_ids=["dock"])
+        await ask(reasoner, "What was the code for locker 42?", streams=["dock"])
     assert len(str(caught.value)) < 400
 
 
 async def test_unknown_stream_when_memory_is_empty():
-    reasoner, _, _ = make(retriever=FakeRetriever(streams=[]))
+    reasoner, _, _ = make([])
     with pytest.raises(NotFound, match="no streams yet"):
-        await reasoner.ask("What was the plate?", stream_ids=["gate"])
+        await ask(reasoner, "What was the code for locker 42?", streams=["dock"])
 
 
 async def test_empty_stream_id_is_invalid():
     reasoner, _, _ = make()
     with pytest.raises(InvalidArgument, match="stream_ids entry is empty"):
-        await reasoner.ask("What was the plate?", stream_ids=[""])
-
-
-async def test_known_streams_limit_the_search():
-    reasoner, _, retriever = make()
-    answer = await reasoner.ask("What happened?", stream_ids=["yard", "yard"])
-    assert retriever.searches[0][1] == ("yard",)
-    assert {e.stream_id for e in answer.evidence} == {"yard"}
-
-
-async def test_nothing_in_memory():
-    reasoner, llm, _ = make(retriever=FakeRetriever(hits=[], streams=[]))
-    answer = await reasoner.ask("What was the plate?")
-    assert (answer.answer, answer.confidence, answer.evidence) == (NO_EVIDENCE_ANSWER, 0.0, ())
-    assert llm.calls == []
-
-
-@pytest.mark.parametrize("question", ["What colour was the car?", "When did the dog appear?"])
-async def test_clips_with_no_text_are_no_evidence(question):
-    empty = [hit("", start, start + 3, score=0.1) for start in range(0, 30, 3)]
-    reasoner, llm, _ = make(retriever=FakeRetriever(hits=empty, streams=["gate"]))
-    answer = await reasoner.ask(question)
-    assert (answer.answer, answer.confidence, answer.evidence) == (NO_EVIDENCE_ANSWER, 0.0, ())
-    assert llm.calls == []
-
-
-async def test_the_clip_an_answer_comes_from_is_cited_first_even_below_the_evidence_limit():
-    # Repeated signs collapse to one note each in the prompt, so the plate's clip is the 4th note but the
-    # 7th hit: the answer must still cite it.
-    signs = ["EXIT 42", "GATE B", "BAY 3"]
-    hits = [
-        hit(f"text on screen: {sign}", 6 * i + half * 3, 6 * i + half * 3 + 3, score=0.5 - 0.1 * i)
-        for i, sign in enumerate(signs)
-        for half in (0, 1)
-    ]
-    plate = hit("a red car. text on screen: KPL 4721", 60, 63, score=0.1)
-    reasoner, _, _ = make(FakeLLM(generation=" KPL 4721"), FakeRetriever(hits=[*hits, plate], streams=["gate"]))
-    answer = await reasoner.ask("What was the plate of the car?", deadline_ms=60_000)
-    assert answer.answer == "KPL 4721"
-    assert answer.evidence[0].clip_id == plate.clip_id and len(answer.evidence) == 5
-
-
-async def test_a_when_answer_cites_every_clip_of_its_range():
-    plate = "text on screen: KPL 4721"
-    seen = [hit(plate, start, start + 3, score=0.9) for start in range(3, 30, 3)]  # 9 clips, 3 s to 30 s
-    reasoner, _, _ = make(retriever=FakeRetriever(hits=seen, streams=["gate"]), max_evidence=5)
-    answer = await reasoner.ask("When was KPL 4721 in view?")
-    assert answer.answer == "0:03-0:30 in gate"
-    assert sorted(e.start_s for e in answer.evidence) == list(range(3, 30, 3))
+        await ask(reasoner, "What was the code for locker 42?", streams=[""])
 
 
 async def test_memory_down_is_unavailable():
-    reasoner, _, _ = make(retriever=FakeRetriever(is_down=True))
+    reasoner, _, _ = make(memory=FakeMemory(clips=list(DOCK), is_down=True))
     with pytest.raises(Unavailable, match="memory"):
-        await reasoner.ask("What was the plate?")
+        await ask(reasoner, "What was the code for locker 42?")
 
 
-async def test_when_question_gets_the_evidence_time():
-    reasoner, llm, _ = make()
-    answer = await reasoner.ask("When did the red car stop?")
-    assert answer.answer == "0:10-0:15 in gate"
+# --- values, numbers and OCR -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question", ["What was the code for locker 42?", "Which code did locker 42 show?", "locker 42's code?"]
+)
+async def test_a_question_naming_a_number_gets_that_items_value_not_another_sharing_its_label_or_number(question):
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, question, streams=["dock"])
+    assert answer.answer == "5531"
+    assert answer.method == AnswerMethod.VALUE
+    assert "LOCKER 42 CODE 5531" in answer.evidence[0].text and answer.evidence[0].start_s == 200
+    assert answer.confidence > 0.5 and not answer.partial
+
+
+async def test_the_named_streams_limit_the_search():
+    reasoner, _, _ = make([*DOCK, *YARD])
+    answer = await ask(reasoner, "What was the code for locker 42?", streams=["yard"])
+    assert answer.answer == "7777" and {e.stream_id for e in answer.evidence} == {"yard"}
+
+
+async def test_ocr_misread_text_is_still_found():
+    # OCR ran the label into its number and read O as 0; memory's word search does not see "locker" in it.
+    misread = scene("dock", 600, {(200, 204): "L0CKER42 C0DE 5531", (100, 110): "LOCKER 41 CODE 1111"})
+    reasoner, _, _ = make(misread)
+    answer = await ask(reasoner, "What was the code for locker 42?")
+    assert answer.answer == "5531"
+
+
+def busy_dock(needle: str = "L0CKER42 C0DE 5531") -> list:
+    """Ten minutes of a dock whose news ticker shows a new line every clip, so summaries of more than a
+    segment reach memory's length limit and may hide lines; twenty lockers that share the needle's label
+    rank above its misread line in memory's clip search, which shares only "42" with the question."""
+    shown = {
+        (2.0 * i, 2.0 * i + 2): f"NEWS {i:04d} MARKETS OPEN HIGHER AS TRADERS WATCH RATES AND OIL PRICES"
+        for i in range(300)
+    }
+    shown.update({(10.0 * i + 2, 10.0 * i + 4): f"LOCKER {50 + i} CODE {1000 + i}" for i in range(20)})
+    shown[(500, 502)] = needle
+    return scene("dock", 600, shown)
+
+
+async def test_a_needle_memorys_clip_search_misses_is_found_down_the_hierarchy_with_backtracking():
+    reasoner, _, _ = make(busy_dock(), search_k=2)
+    events = []
+    answer = await ask(reasoner, "What was the code for locker 42?", progress=events.append)
+    assert answer.answer == "5531"
+    steps = [event.step for event in events]
+    assert "expand" in steps and "backtrack" in steps
+    assert any(event.level >= 1 and event.node_id for event in events if event.step == "expand")
+
+
+async def test_nodes_whose_complete_summaries_do_not_mention_it_are_not_opened():
+    reasoner, memory, _ = make(search_k=5)  # DOCK's summaries are short: complete
+    answer = await ask(reasoner, "What was the code for locker 43?")
+    assert answer.method == AnswerMethod.NOT_SEEN and not answer.partial
+    assert not [call for call in memory.calls if call[0] == "expand"]
+
+
+async def test_something_never_shown_is_not_seen_citing_the_nearest_candidates():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, "What was the code for locker 43?")
+    assert answer.answer.startswith("I have not seen locker 43")
+    assert answer.method == AnswerMethod.NOT_SEEN
+    assert answer.evidence  # the best candidates, to check against
+    assert not any("5531" in answer.answer for _ in [0])
+
+
+async def test_a_question_naming_nothing_shown_is_not_seen():
+    reasoner, _, llm = make()
+    answer = await ask(reasoner, "What did the giraffe eat?")
+    assert answer.method == AnswerMethod.NOT_SEEN and answer.answer.startswith("I have not seen")
     assert llm.calls == []
 
 
-async def test_near_deadline_falls_back_to_the_best_extractive_span():
-    clock = FakeClock()
-    llm = FakeLLM(generation="KPL 4721", clock=clock, generate_s=5.0, score_s=5.0)
-    reasoner, _, _ = make(llm=llm, clock=clock)
-    reasoner._answerer.warm_up()  # learns that a step takes 5 s
-    llm.calls.clear()
-    answer = await reasoner.ask(PLATE, deadline_ms=2000)
-    assert llm.calls == []
-    assert answer.answer == "KPL 4721"
-    assert answer.latency_ms <= 2000
+# --- hops --------------------------------------------------------------------------------------------
+
+DESKS = scene(
+    "hall",
+    300,
+    {
+        (20, 24): "TICKET 8 SEE DESK 3",
+        (30, 34): "TICKET 9 SEE DESK 4",
+        (100, 104): "DESK 3 SEE LOCKER 12",
+        (110, 114): "DESK 4 SEE LOCKER 21",
+        (200, 204): "LOCKER 12 CODE 7781",
+        (210, 214): "LOCKER 21 CODE 1212",
+        (220, 224): "DESK 8 SEE LOCKER 5",
+    },
+    caption="a ticket hall",
+)
 
 
-async def test_never_more_than_one_step_past_the_deadline():
-    clock = FakeClock()
-    llm = FakeLLM(generation="wrong", clock=clock, generate_s=3.0, score_s=3.0)
-    reasoner, _, _ = make(llm=llm, clock=clock)
-    answer = await reasoner.ask(PLATE, deadline_ms=2000)  # nothing learnt yet: one step runs
-    assert llm.steps() == ["generate"]
-    assert answer.latency_ms <= 2000 + 3000
+async def test_a_two_hop_question_follows_the_pointer_and_cites_both_hops():
+    reasoner, _, _ = make(DESKS)
+    answer = await ask(reasoner, "Desk 3 points to a locker: what code did that locker show?")
+    assert answer.answer == "7781" and answer.hops == 1
+    assert [(e.hop, e.start_s) for e in answer.evidence[:2]] == [(0, 100), (1, 200)]
 
 
-async def test_deadline_spent_before_memory_answers():
-    clock = FakeClock()
-
-    class SlowStreams(FakeRetriever):
-        async def known_streams(self, timeout_s):
-            clock.advance(10.0)
-            return ["gate"]
-
-    reasoner, _, _ = make(retriever=SlowStreams(hits=list(HITS)), clock=clock)
-    with pytest.raises(DeadlineExceeded, match="deadline_ms"):
-        await reasoner.ask("What was the plate?", stream_ids=["gate"], deadline_ms=1000)
-
-
-async def until_the_llm_is_called(llm: FakeLLM, calls: int = 1) -> None:
-    async with asyncio.timeout(HANG_GUARD_S):
-        while len(llm.calls) < calls:
-            await asyncio.sleep(0.01)
-
-
-async def test_waiting_for_the_llm_past_the_deadline_answers_without_it():
-    llm = FakeLLM(generation="wrong", gate=threading.Event())
-    reasoner, _, _ = make(llm=llm)
-    slow = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
-    await until_the_llm_is_called(llm)  # the first question now holds the LLM, until the gate opens
-    quick = await asyncio.wait_for(reasoner.ask("What did the van do?", deadline_ms=50), HANG_GUARD_S)
-    assert quick.answer == "a van parks"  # the note that names the van, while the first still runs
-    llm.gate.set()
-    first = await asyncio.wait_for(slow, HANG_GUARD_S)
-    assert llm.steps() == ["generate", "score"]  # all from the first question
-    assert first.answer != ""
-
-
-async def test_concurrent_questions_the_llm_queue_would_delay_past_their_deadline_answer_from_the_evidence():
-    clock = FakeClock()
-    llm = FakeLLM(generation="KPL 4721", clock=clock, generate_s=3.0, score_s=2.0)
-    reasoner, _, _ = make(llm=llm, clock=clock)
-    reasoner._answerer.warm_up()
-    llm.calls.clear()
-    llm.gate = threading.Event()
-    first = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=4000))  # one 3 s step fits; two do not
-    await until_the_llm_is_called(llm)
-    later = [asyncio.create_task(reasoner.ask(PLATE, deadline_ms=4000)) for _ in range(3)]
-    for _ in range(20):  # no thread involved: a few turns of the event loop answer them
-        await asyncio.sleep(0)
-    # Answered at once, while the first question's step still runs, without queueing behind it.
-    assert all(task.done() for task in later) and not first.done() and llm.steps() == ["generate"]
-    answers = [task.result() for task in later]
-    assert [answer.answer for answer in answers] == ["KPL 4721"] * 3  # read from the evidence
-    assert all(answer.latency_ms <= 4000 for answer in answers)  # on the fake clock: no time passed
-    llm.gate.set()
-    answered = await asyncio.wait_for(first, HANG_GUARD_S)
-    assert answered.answer == "KPL 4721" and answered.confidence > answers[0].confidence  # the LLM's
-    assert llm.steps() == ["generate"]
-
-
-async def test_a_question_does_not_hold_the_llm_between_its_steps():
-    llm = FakeLLM(generation="wrong", gate=threading.Event())
-    reasoner, _, _ = make(llm=llm)
-    first = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
-    await until_the_llm_is_called(llm)
-    second = asyncio.create_task(reasoner.ask("What did the van do?", deadline_ms=60_000))
-    for _ in range(20):  # the second question's generation joins the queue (no thread involved)
-        await asyncio.sleep(0)
-    llm.gate.set()
-    await asyncio.wait_for(asyncio.gather(first, second), HANG_GUARD_S)
-    asked = ["plate" if "plate" in prompt.rsplit("Question:", 1)[1] else "van" for _, prompt in llm.calls]
-    assert list(zip(llm.steps(), asked, strict=True)) == [
-        ("generate", "plate"),
-        ("generate", "van"),  # its turn comes before the first question's second step
-        ("score", "plate"),
-        ("score", "van"),
+async def test_a_three_hop_question_cites_every_hop_in_order():
+    reasoner, _, _ = make(DESKS)
+    question = "Ticket 8 points to a desk, and the desk points to a locker. What code did the locker show?"
+    events = []
+    answer = await ask(reasoner, question, progress=events.append)
+    assert answer.answer == "7781" and answer.hops == 2
+    assert [(e.hop, e.start_s) for e in answer.evidence[:3]] == [(0, 20), (1, 100), (2, 200)]
+    assert [event.detail for event in events if event.step == "hop"] == [
+        "'TICKET 8 SEE DESK 3' points to DESK 3: searching for it",
+        "'DESK 3 SEE LOCKER 12' points to LOCKER 12: searching for it",
     ]
 
 
-async def test_a_cancelled_question_keeps_the_llm_until_its_thread_ends():
-    llm = FakeLLM(generation="wrong", gate=threading.Event())
-    reasoner, _, _ = make(llm=llm)
-    left = asyncio.create_task(reasoner.ask(PLATE, deadline_ms=60_000))
-    await until_the_llm_is_called(llm)  # the first question's LLM thread is running
-    left.cancel()  # the client went away; the thread cannot be stopped
-    with pytest.raises(asyncio.CancelledError):
-        await left
-    quick = await reasoner.ask("What did the van do?", deadline_ms=50)
-    assert quick.answer == "a van parks"  # answered from the evidence: the LLM was still busy
-    assert llm.steps() == ["generate"]  # the first question's step, none of the second's
-    llm.gate.set()
-    await asyncio.wait_for(reasoner.ask("What did the van do?", deadline_ms=60_000), HANG_GUARD_S)
-    assert llm.steps() == ["generate", "generate", "score"]  # the turn passed on when the thread ended
+async def test_a_pointer_to_something_never_shown_says_which_hop_failed():
+    hall = scene("hall", 100, {(20, 24): "TICKET 8 SEE DESK 3"}, caption="a ticket hall")
+    reasoner, _, _ = make(hall)
+    answer = await ask(reasoner, "Ticket 8 points to a desk: what code did the desk show?")
+    assert answer.answer == "I have not seen desk 3, which the evidence pointed to."
+    assert answer.evidence[0].start_s == 20 and answer.evidence[0].hop == 0
+
+
+# --- time --------------------------------------------------------------------------------------------
+
+
+async def test_when_answers_every_separate_sighting_in_full():
+    reasoner, _, llm = make()
+    answer = await ask(reasoner, "When was bay 17 shown?")
+    assert answer.answer == "0:50-1:00 in dock; also 4:10-4:30 in dock"
+    assert answer.method == AnswerMethod.TIME
+    assert [(e.start_s, e.end_s) for e in answer.evidence[:2]] == [(50, 60), (250, 270)]
+    assert llm.calls == []
+
+
+async def test_how_many_times_counts_the_sightings():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, "How many times did bay 17 appear?")
+    assert answer.answer.startswith("2 times") and answer.method == AnswerMethod.COUNT
+
+
+async def test_how_long_measures_the_sighting():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, 'How long was "GATE CLOSED" on screen?')
+    seconds = int(re.search(r"about (\d+) seconds", answer.answer).group(1))
+    assert 26 <= seconds <= 32 and answer.method == AnswerMethod.DURATION
+
+
+async def test_the_asks_time_range_limits_the_evidence():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, "When was bay 17 shown?", time_range=TimeRange(200, 300))
+    assert answer.answer == "4:10-4:30 in dock"
+
+
+async def test_time_words_in_the_question_limit_the_evidence():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, "How many times was bay 17 shown between 3:20 and 5:00?")
+    assert answer.answer.startswith("1 time (4:10-4:30")
+
+
+async def test_what_came_next_reads_the_timeline_after_the_sighting():
+    shown = {(100, 110): "TRAIN 7 ARRIVING", (110, 120): "TRAIN 7 DEPARTED"}
+    reasoner, _, _ = make(scene("platform", 300, shown, caption="a platform"))
+    answer = await ask(reasoner, "What was shown right after train 7 arriving?")
+    assert answer.answer == "TRAIN 7 DEPARTED" and answer.evidence[0].start_s == 110
+
+
+async def test_what_was_shown_over_a_span_leaves_out_what_is_always_on_screen():
+    shown = {(0, 300): "PLATFORM 2", (100, 120): "DELAYED 10 MIN"}
+    reasoner, _, _ = make(scene("platform", 300, shown, caption="a platform"))
+    answer = await ask(reasoner, "What was on the board between 1:40 and 2:00?")
+    assert answer.answer == "DELAYED 10 MIN" and answer.method == AnswerMethod.SUMMARY
+
+
+@pytest.mark.parametrize(("number", "said"), [("42", "Yes: 3:20-3:30 in dock"), ("43", "No: I have not seen")])
+async def test_yes_no_questions(number, said):
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, f"Was locker {number} shown?")
+    assert answer.answer.startswith(said) and answer.method == AnswerMethod.YES_NO
+
+
+async def test_evidence_of_a_live_stream_keeps_its_wall_clock():
+    live = scene("gate", 60, {(10, 14): "LOCKER 42 CODE 5531"}, wall_ms=1_796_299_200_000)
+    reasoner, _, _ = make(live)
+    answer = await ask(reasoner, "What was the code for locker 42?")
+    assert (answer.evidence[0].start_wall_ms, answer.evidence[0].end_wall_ms) == (1_796_299_210_000, 1_796_299_212_000)
+
+
+# --- the LLM and deadlines ---------------------------------------------------------------------------
+
+
+async def test_a_described_question_goes_to_the_llm_and_a_grounded_reply_is_kept():
+    clips = scene("yard", 60, caption="a man in a blue coat unloads boxes from the van")
+    reasoner, _, llm = make(clips, FakeLLM(generation=" unloads boxes\n"))
+    answer = await ask(reasoner, "What did the man in the blue coat do?")
+    assert answer.answer == "unloads boxes" and answer.method == AnswerMethod.GENERATED
+    assert llm.steps() == ["generate"]
+
+
+async def test_an_llm_that_raises_still_yields_an_answer_from_the_evidence_marked_as_such():
+    class BrokenLLM(FakeLLM):
+        def generate(self, prompt, max_new_tokens, stop=(), images=()):
+            raise ConnectionError("the model server went away")
+
+    clips = scene("yard", 60, caption="a man in a blue coat unloads boxes from the van")
+    reasoner, _, _ = make(clips, BrokenLLM())
+    answer = await ask(reasoner, "What did the man in the blue coat do?")
+    assert answer.method == AnswerMethod.EXTRACTIVE and answer.answer in clips[0].text
+    assert "the LLM failed (ConnectionError" in answer.fallback
+
+
+async def test_a_tiny_deadline_returns_a_partial_answer_in_time():
+    clock = FakeClock()
+    memory = FakeMemory(clips=list(DOCK), clock=clock, call_s=0.2)  # each memory call takes 200 ms
+    reasoner, _, _ = make(memory=memory, clock=clock)
+    started = clock()
+    answer = await ask(reasoner, "When was bay 17 shown?", deadline_ms=500)
+    assert answer.partial
+    assert (clock() - started) * 1000 <= 500 + 200  # at most the memory call under way when it came
+    assert answer.latency_ms <= 700
+
+
+async def test_a_deadline_spent_before_memory_answers_is_a_partial_not_seen_not_an_error():
+    clock = FakeClock()
+    memory = FakeMemory(clips=list(DOCK), clock=clock, call_s=10.0)
+    reasoner, _, _ = make(memory=memory, clock=clock)
+    answer = await ask(reasoner, "What was the code for locker 42?", deadline_ms=1000)
+    assert answer.partial and answer.method == AnswerMethod.NOT_SEEN and "deadline" in answer.answer
+
+
+async def test_the_node_budget_ends_the_search_partial():
+    reasoner, _, _ = make(busy_dock(), search_k=2, node_budget=10)
+    answer = await ask(reasoner, "What was the code for locker 42?")
+    assert answer.partial and answer.method == AnswerMethod.NOT_SEEN
+    assert "before the node budget ended the search" in answer.answer
+
+
+async def test_progress_names_the_nodes_read_and_ends_with_the_answer():
+    reasoner, _, _ = make()
+    events = []
+    answer = await ask(reasoner, "What was the code for locker 42?", progress=events.append)
+    assert events[0].step == "plan" and events[-1].step == "answer" and events[-1].detail == answer.answer
+    assert [e.elapsed_ms for e in events] == sorted(e.elapsed_ms for e in events)
+    assert answer.nodes_read > 0
+
+
+async def test_nodes_read_grow_slowly_with_history():
+    def dock(hours):
+        shown = {(3000.0 * i, 3000.0 * i + 4): f"LOCKER {50 + i} CODE {1000 + i}" for i in range(int(hours))}
+        shown[(1000, 1004)] = "LOCKER 42 CODE 5531"
+        return scene("dock", 3600 * hours, shown)
+
+    read = []
+    for hours in (0.5, 8):
+        reasoner, _, _ = make(dock(hours))
+        answer = await ask(reasoner, "What was the code for locker 42?")
+        assert answer.answer == "5531"
+        read.append(answer.nodes_read)
+    assert read[1] < 16 * read[0]  # sixteen times the history, far fewer than sixteen times the nodes
+
+
+# --- summaries ---------------------------------------------------------------------------------------
+
+
+async def test_a_summary_reads_the_hierarchy_not_every_clip():
+    reasoner, memory, _ = make()
+    summary = await reasoner.summarize(SummarizeQuery("dock", TimeRange(0, 600)))
+    assert summary.text and summary.evidence and not summary.partial
+    assert summary.nodes_read < len(DOCK) / 4
+    assert {e.level for e in summary.evidence} != {0}
+
+
+async def test_a_summary_of_an_unknown_stream_is_not_found():
+    reasoner, _, _ = make()
+    with pytest.raises(NotFound, match="'gate'"):
+        await reasoner.summarize(SummarizeQuery("gate"))
+
+
+async def test_a_model_that_sees_images_gets_the_evidences_keyframes():
+    clips = [
+        replace(node, keyframe_ids=(f"yard@kf{index}",))
+        for index, node in enumerate(scene("yard", 20, caption="a man in a blue coat unloads boxes from the van"))
+    ]
+    llm = FakeLLM(generation=" unloads boxes", sees_images=True)
+    reasoner, _, _ = make(clips, llm)
+    answer = await ask(reasoner, "What did the man in the blue coat do?")
+    assert answer.answer == "unloads boxes"
+    assert llm.images[0] and all(image.startswith(b"jpeg of yard@kf") for image in llm.images[0])
+
+
+async def test_a_text_model_is_not_sent_images():
+    clips = [replace(node, keyframe_ids=("yard@kf",)) for node in scene("yard", 20, caption="a man unloads boxes")]
+    reasoner, memory, llm = make(clips, FakeLLM(generation=" unloads boxes"))
+    await ask(reasoner, "What did the man do?")
+    assert llm.images == [[]] and not [call for call in memory.calls if call[0] == "keyframes"]

@@ -24,6 +24,8 @@ def clean_env(monkeypatch):
         "LONGWATCH_REASONER_LLM",
         "LONGWATCH_REASONER_MEMORY_ADDR",
         "LONGWATCH_REASONER_OPENAI_API_KEY",
+        "LONGWATCH_REASONER_OPENAI_MODE",
+        "LONGWATCH_REASONER_OPENAI_VISION",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -33,6 +35,7 @@ def test_defaults():
     assert settings.port == DEFAULT_REASONER_PORT == 50063
     assert settings.memory_addr == "127.0.0.1:50062"
     assert settings.llm is None
+    assert (settings.openai_mode, settings.openai_vision) == ("completion", False)
     assert 1000 <= settings.default_deadline_ms <= 10_000  # a few seconds: a user is waiting
 
 
@@ -45,6 +48,18 @@ def test_env_names(monkeypatch):
     assert (settings.memory_addr, settings.port, settings.llm) == ("10.0.0.5:6000", 51003, "openai-compatible")
     assert settings.openai_api_key.get_secret_value() == "s3cret"
     assert "s3cret" not in repr(settings)
+
+
+def test_the_openai_mode_and_vision_reach_the_llm_options(monkeypatch):
+    from reasoner.app import ReasonerApp  # the composition root: imported only by the test that needs it
+
+    monkeypatch.setenv("LONGWATCH_REASONER_LLM", "openai-compatible")
+    monkeypatch.setenv("LONGWATCH_REASONER_OPENAI_MODE", "chat")
+    monkeypatch.setenv("LONGWATCH_REASONER_OPENAI_VISION", "true")
+    monkeypatch.setenv("LONGWATCH_REASONER_OPENAI_API_KEY", "s3cret")
+    options = ReasonerApp(ReasonerSettings())._llm_options()
+    assert (options.api_mode, options.api_vision, options.api_key) == ("chat", True, "s3cret")
+    assert ReasonerApp(ReasonerSettings(openai_mode="completion"))._llm_options().api_mode == "completion"
 
 
 def test_unknown_field_is_rejected():
@@ -61,6 +76,7 @@ def test_unknown_field_is_rejected():
         {"max_new_tokens": 0},
         {"search_k": 101},
         {"memory_addr": ""},
+        {"openai_mode": "responses"},
     ],
 )
 def test_bad_values_are_rejected_naming_the_field(bad):
@@ -71,7 +87,7 @@ def test_bad_values_are_rejected_naming_the_field(bad):
 def test_unknown_llm_lists_the_valid_ones():
     with pytest.raises(pydantic.ValidationError, match="gemma"):
         ReasonerSettings(llm="huge")
-    with pytest.raises(InvalidArgument, match="gemma, openai-compatible, tiny, transformers"):
+    with pytest.raises(InvalidArgument, match="gemma, openai-compatible, tiny, transformers, vlm"):
         load_llm("huge", LLMOptions(model_cache=Path("/nonexistent")))
 
 

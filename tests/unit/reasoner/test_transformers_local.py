@@ -48,3 +48,8 @@ def test_score_matches_a_plain_forward_pass_per_continuation(tiny):
         expected = sum(log_probs[len(prompt_ids) - 1 + i, token].item() for i, token in enumerate(ids)) / len(ids)
         assert score == pytest.approx(expected, abs=1e-4)
     assert tiny.score(prompt, []) == []
+
+
+def test_a_text_model_scores_and_ignores_images(tiny):
+    assert tiny.can_score and not tiny.sees_images
+    assert tiny.generate("the gate", 6, images=[b"\xff\xd8 not even read"]) == tiny.generate("the gate", 6)

@@ -1,0 +1,224 @@
+"""The search loop: coarse-to-fine over memory's hierarchy, best first, backtracking, within a budget.
+
+VideoLucy's loop, bounded: rank the top-level nodes of the streams (memory's similarity plus the
+reasoner's own OCR-tolerant match of what the question names), take the best, expand it, go down to its
+best child, and at a dead end (a segment none of whose clips shows the thing) back up to the next
+candidate. A node whose summary is complete (shorter than memory's limit) and does not mention the thing
+is not opened: its clips cannot show it, so a question about something never seen costs a few searches,
+not a walk over the whole history. Memory's own clip search seeds the loop, so a needle its summaries lost
+is still found. The loop stops once the caller has enough, at the node budget or at the deadline, and says which.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from longwatch.errors import DeadlineExceeded
+from longwatch.times import format_range_s
+from longwatch.types import SUMMARY_MAX_CHARS, AskProgress, Node, SearchHit, TimeRange
+from reasoner.core.retriever import Retriever
+from reasoner.core.types import Budget, ProgressSink
+
+logger = logging.getLogger(__name__)
+
+_CALL_MIN_S = 0.05  # a memory call started with less time left than this cannot come back in time
+_PARENT_WEIGHT = 0.5  # a child's priority keeps this share of its parent's
+_CUT_MARGIN_CHARS = 300  # a summary this close to memory's limit may have been cut (a line is shorter)
+
+
+@dataclass(frozen=True)
+class ExploreLimits:
+    seed_k: int = 30  # clips asked of memory's own search per target
+    top_k: int = 6  # top-level nodes ranked per stream set
+    node_budget: int = 600  # nodes read per target, every level
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one search looks for: memory's query text, and the reasoner's judgement of a node's text
+    (0 = no sign of it; higher = more of what is looked for)."""
+
+    query: str
+    relevance: Callable[[str], float]
+
+
+@dataclass
+class Exploration:
+    relevant: list[tuple[float, SearchHit]] = field(default_factory=list)  # clips with relevance > 0
+    candidates: list[SearchHit] = field(default_factory=list)  # what memory's clip search ranked, relevant or not
+    nodes_read: int = 0
+    stopped_by: str = ""  # "the deadline" or "the node budget", when one stopped the loop before it had enough
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.stopped_by)
+
+    def clips(self) -> list[SearchHit]:
+        """The relevant clips, most relevant first, then by memory's score."""
+        return [hit for _, hit in sorted(self.relevant, key=lambda pair: (-pair[0], -pair[1].score))]
+
+
+class Trace:
+    """Sends the steps of one Ask to its progress sink, with the time since the Ask began."""
+
+    def __init__(self, sink: ProgressSink | None, budget: Budget, started: float) -> None:
+        self._sink = sink
+        self._budget = budget
+        self._started = started
+
+    def step(self, step: str, detail: str, node: SearchHit | Node | None = None) -> None:
+        logger.debug("%s: %s", step, detail)
+        if self._sink is None:
+            return
+        elapsed_ms = (self._budget.clock() - self._started) * 1000
+        if node is None:
+            self._sink(AskProgress(step=step, detail=detail, elapsed_ms=elapsed_ms))
+            return
+        node_id = node.clip_id if isinstance(node, SearchHit) else node.node_id
+        self._sink(AskProgress(step, detail, node.stream_id, node_id, node.level, node.start_s, node.end_s, elapsed_ms))
+
+
+def as_hit(node: Node, score: float = 0.0) -> SearchHit:
+    return SearchHit.of_node(node, score)
+
+
+def time_left_s(budget: Budget) -> float:
+    """Seconds a memory call may take; DeadlineExceeded when too few are left for one."""
+    remaining_s = budget.remaining_s()
+    if remaining_s < _CALL_MIN_S:
+        raise DeadlineExceeded("the deadline passed while memory was being read")
+    return remaining_s
+
+
+_LEVEL_NAMES = ("clip", "segment", "episode")
+
+
+def level_name(level: int) -> str:
+    return _LEVEL_NAMES[level] if level < len(_LEVEL_NAMES) else f"level-{level} node"
+
+
+class Explorer:
+    def __init__(self, retriever: Retriever, limits: ExploreLimits = ExploreLimits()) -> None:
+        self._retriever = retriever
+        self._limits = limits
+
+    async def explore(
+        self,
+        target: Target,
+        stream_ids: Sequence[str],
+        top_level: int,
+        span: TimeRange,
+        budget: Budget,
+        trace: Trace,
+        is_enough: Callable[[Exploration], bool],
+    ) -> Exploration:
+        """Reads memory for `target` until `is_enough` says so, the budget is spent or nothing is left.
+        A deadline passing mid-way ends the loop with what was found (partial), never an error."""
+        found = Exploration()
+        try:
+            await self._seed(target, stream_ids, span, budget, trace, found)
+            if not is_enough(found) and top_level > 0:
+                await self._descend(target, stream_ids, top_level, span, budget, trace, found, is_enough)
+        except DeadlineExceeded:
+            found.stopped_by = "the deadline"
+            trace.step("deadline", "the deadline came: answering from what was read")
+        return found
+
+    async def _seed(
+        self,
+        target: Target,
+        stream_ids: Sequence[str],
+        span: TimeRange,
+        budget: Budget,
+        trace: Trace,
+        found: Exploration,
+    ) -> None:
+        result = await self._retriever.search(
+            target.query, stream_ids, self._limits.seed_k, time_left_s(budget), level=0, span=span
+        )
+        found.nodes_read += result.nodes_read or len(result.hits)
+        found.candidates.extend(result.hits)
+        named = self._judge(target, result.hits, found)
+        trace.step(
+            "search", f"memory's clip search for {target.query[:60]!r}: {len(result.hits)} clips, {named} relevant"
+        )
+
+    async def _descend(
+        self,
+        target: Target,
+        stream_ids: Sequence[str],
+        top_level: int,
+        span: TimeRange,
+        budget: Budget,
+        trace: Trace,
+        found: Exploration,
+        is_enough: Callable[[Exploration], bool],
+    ) -> None:
+        result = await self._retriever.search(
+            target.query, stream_ids, self._limits.top_k, time_left_s(budget), level=top_level, span=span
+        )
+        found.nodes_read += result.nodes_read or len(result.hits)
+        order = itertools.count()  # ties keep the order nodes were ranked in
+        frontier: list[tuple[float, int, SearchHit]] = []
+        pruned = 0
+        for hit in result.hits:
+            relevance = target.relevance(hit.text)
+            if relevance > 0 or _may_hide(hit.text):
+                heapq.heappush(frontier, (-(hit.score + relevance), next(order), hit))
+            else:
+                pruned += 1
+        trace.step("rank", f"{len(result.hits)} {level_name(top_level)}s ranked, {pruned} without a sign of it")
+        while frontier and not is_enough(found):
+            if found.nodes_read >= self._limits.node_budget:
+                found.stopped_by = "the node budget"
+                trace.step("budget", f"node budget of {self._limits.node_budget} spent")
+                return
+            priority, _, node = heapq.heappop(frontier)
+            trace.step("expand", f"reading {level_name(node.level)} {format_range_s(node.start_s, node.end_s)}", node)
+            children = [as_hit(child) for child in await self._retriever.expand(node.clip_id, time_left_s(budget))]
+            children = [child for child in children if _overlaps(child, span)]
+            found.nodes_read += len(children)
+            if node.level == 1:
+                if not self._judge(target, children, found):
+                    trace.step("backtrack", "no clip of it shows what is asked; back to the next candidate", node)
+                continue
+            opened = 0
+            for child in children:
+                relevance = target.relevance(child.text)
+                if relevance > 0 or _may_hide(child.text):
+                    heapq.heappush(frontier, (-(relevance - _PARENT_WEIGHT * priority), next(order), child))
+                    opened += 1
+            if not opened:
+                trace.step("backtrack", "no part of it mentions what is asked; back to the next candidate", node)
+
+    @staticmethod
+    def _judge(target: Target, clips: Sequence[SearchHit], found: Exploration) -> int:
+        seen = {hit.clip_id for _, hit in found.relevant}
+        named = 0
+        for clip in clips:
+            relevance = target.relevance(clip.text)
+            if relevance > 0 and clip.clip_id not in seen:
+                seen.add(clip.clip_id)
+                found.relevant.append((relevance, clip))
+                named += 1
+        return named
+
+
+def _may_hide(summary: str) -> bool:
+    """Whether a summary that does not mention the target may still have children that do: memory cut it
+    at its length limit, so lines of its children may be missing from it."""
+    return len(summary) >= SUMMARY_MAX_CHARS - _CUT_MARGIN_CHARS
+
+
+def _overlaps(hit: SearchHit, span: TimeRange) -> bool:
+    if span.end_s and hit.start_s > span.end_s:
+        return False
+    if span.start_s and hit.end_s < span.start_s:
+        return False
+    if hit.start_wall_ms and span.end_wall_ms and hit.start_wall_ms > span.end_wall_ms:
+        return False
+    return not (hit.end_wall_ms and span.start_wall_ms and hit.end_wall_ms < span.start_wall_ms)
