@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -263,7 +264,16 @@ def serve_process(
     description: str, env_prefix: str, load_settings: Callable[[], Any], make_app: Callable[[Any], ServiceApp]
 ) -> None:
     """A service process's `main`: reads its settings (exit 2 naming the bad ones), configures logging,
-    keeps the offline profiles off the network, and serves until SIGINT or SIGTERM (exit 1 if it cannot start)."""
+    keeps the offline profiles off the network, and serves until SIGINT or SIGTERM (exit 1 if it cannot start).
+    It takes no arguments: `--help` (or anything else) prints where its settings come from and exits."""
+    if len(sys.argv) > 1:
+        is_help = sys.argv[1] in ("-h", "--help")
+        stream = sys.stdout if is_help else sys.stderr
+        stream.write(
+            f"the {description} service takes no arguments: it reads {env_prefix}* and LONGWATCH_* environment "
+            "variables (see README.md, Configuration), or run all three with `longwatch up`\n"
+        )
+        raise SystemExit(0 if is_help else 2)
     try:
         settings = load_settings()
     except pydantic.ValidationError as exc:

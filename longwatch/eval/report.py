@@ -140,7 +140,7 @@ def markdown(summary: dict[str, object]) -> str:
         "",
         f"Expected calibration error {summary['ece']:.3f}; {summary['confident_wrong']} wrong answers with "
         f"confidence 0.5 or more; latency p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms; "
-        f"{summary['evidence_cited_mean']:.1f} evidence clips cited per question; clips read per question: "
+        f"{summary['evidence_cited_mean']:.1f} evidence clips cited per question; memory nodes read per question: "
         f"{'not reported by the reasoner' if clips is None else f'{clips:.1f}'}; {summary['errors']} failed calls.",
     ]
     return "\n".join(lines)

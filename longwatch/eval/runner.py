@@ -105,7 +105,9 @@ async def ingest(client: LongwatchClient, videos: dict[str, Path]) -> dict[str, 
 
 def reply_from_answer(answer: Answer, latency_ms: float) -> Reply:
     evidence = tuple(CitedRange(e.stream_id, e.start_s, e.end_s) for e in answer.evidence)
-    return Reply(answer.answer, answer.confidence, evidence, answer.latency_ms or latency_ms)
+    return Reply(
+        answer.answer, answer.confidence, evidence, answer.latency_ms or latency_ms, clips_read=answer.nodes_read
+    )
 
 
 async def ask_one(client: LongwatchClient, question: Question, deadline_ms: int) -> Reply:

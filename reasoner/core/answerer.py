@@ -33,7 +33,7 @@ from reasoner.core.evidence_text import (
 from reasoner.core.llm.base import LLM
 from reasoner.core.llm_queue import LLMQueue
 from reasoner.core.prompting import ANSWER_STOP, build_prompt
-from reasoner.core.types import AnswerLimits, Budget, Candidate, Reply
+from reasoner.core.types import AnswerLimits, Budget, Candidate, LLMReply
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +107,14 @@ class Answerer:
 
     async def answer(
         self, question: str, hits: Sequence[SearchHit], budget: Budget, images: Sequence[bytes] = ()
-    ) -> Reply:
+    ) -> LLMReply:
         """The reply, using the LLM only for steps expected to end before the budget's deadline, counting
         the time they would wait behind other questions' steps. An LLM that fails (a server down, a model
         error) does not fail the question: the reply is read from the evidence and says so. `images` (the
         evidence's keyframes, JPEG) go to a model that sees images, before the notes."""
         ranked = best_first(hits)
         if not ranked:
-            return Reply(NO_EVIDENCE_ANSWER, AnswerMethod.NOT_SEEN, 0.0)
+            return LLMReply(NO_EVIDENCE_ANSWER, AnswerMethod.NOT_SEEN, 0.0)
         shown = distinct_texts(ranked)[: self._limits.prompt_hits]
         prompt = build_prompt(question, shown, self._limits.hit_text_chars)
         focus = most_relevant(question, shown)
@@ -134,6 +134,27 @@ class Answerer:
         if chosen is not None:
             return self._reply(chosen.text, AnswerMethod.SCORED, (focus[chosen.hit_index],))
         return self._extractive(question, focus, candidates, "no time was left for the LLM; answered from the evidence")
+
+    async def choose(
+        self, question: str, options: Sequence[str], sources: Sequence[SearchHit], budget: Budget
+    ) -> tuple[int | None, str]:
+        """Which of `options` (spans read from `sources`, the clips shown as notes) the LLM finds likeliest as
+        the answer: (its index, ""), or (None, why not) when there is no time, the backend cannot score or
+        it fails. The search found the options; the model only judges between them."""
+        if not self._llm.can_score:
+            return None, f"the LLM {self._llm.name} cannot rank options"
+        prompt = build_prompt(
+            question, distinct_texts(sources)[: self._limits.prompt_hits], self._limits.hit_text_chars
+        )
+        continuations = [" " + option for option in options]
+        try:
+            scores = await self._queue.run(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
+        except Exception as exc:  # noqa: BLE001 - any backend failure: the caller answers without it
+            logger.warning("the LLM %s failed (%s: %s) ranking options", self._llm.name, type(exc).__name__, exc)
+            return None, f"the LLM failed ({type(exc).__name__}: {str(exc)[:120]})"
+        if scores is None:
+            return None, "no time was left for the LLM"
+        return max(range(len(options)), key=lambda index: scores[index]), ""
 
     async def _generate(
         self, question: str, shown: Sequence[SearchHit], prompt: str, budget: Budget, images: Sequence[bytes]
@@ -172,15 +193,15 @@ class Answerer:
 
     def _extractive(
         self, question: str, focus: Sequence[SearchHit], candidates: Sequence[Candidate], reason: str
-    ) -> Reply:
+    ) -> LLMReply:
         ordered = rank_without_llm(question, candidates)
         if ordered:
             return self._reply(ordered[0].text, AnswerMethod.EXTRACTIVE, (focus[ordered[0].hit_index],), reason)
         return self._reply(" ".join(focus[0].text.split()), AnswerMethod.EXTRACTIVE, (focus[0],), reason)
 
-    def _reply(self, text: str, method: AnswerMethod, sources: tuple[SearchHit, ...], fallback: str = "") -> Reply:
+    def _reply(self, text: str, method: AnswerMethod, sources: tuple[SearchHit, ...], fallback: str = "") -> LLMReply:
         confidence = confidence_for(method, max(source.score for source in sources))
-        return Reply(text[: self._limits.max_answer_chars], method, confidence, sources, fallback)
+        return LLMReply(text[: self._limits.max_answer_chars], method, confidence, sources, fallback)
 
     def _time_warm_up(self, step: str, call: Callable[[], object]) -> None:
         started = self._clock()

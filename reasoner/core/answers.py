@@ -18,7 +18,16 @@ from longwatch.types import AnswerMethod, Evidence, SearchHit, TimeRange
 from reasoner.core.answerer import Answerer
 from reasoner.core.explorer import Exploration, Explorer, Target, Trace, as_hit, time_left_s
 from reasoner.core.question import Entity, Kind, QuestionPlan
-from reasoner.core.records import Reading, caption_and_lines, entities_in, holds_text, line_key, lines_of, read_line
+from reasoner.core.records import (
+    Reading,
+    caption_and_lines,
+    entities_in,
+    holds_text,
+    line_key,
+    lines_of,
+    read_line,
+    same_word,
+)
 from reasoner.core.retriever import Retriever
 from reasoner.core.sightings import Sighting, group, widen
 from reasoner.core.types import Budget, ReasonerLimits
@@ -144,7 +153,13 @@ class Answers:
                 readings = _readings_of_text(text, anchor, plan)
                 return max((1.0 + r.asked_matched + 0.25 * r.context_matched for r in readings), default=0.0)
 
-            return Target(query, relevance)
+            def resembles(text: str) -> bool:  # a line with the label or the number: "LOCKER 41", "GATE 42"
+                return any(
+                    anchor.number in line.tokens or any(same_word(token, anchor.label) for token in line.tokens)
+                    for line in lines_of(SearchHit("", "", 0.0, 0.0, text, 0.0))
+                )
+
+            return Target(query, relevance, resembles)
         phrases = [*plan.quoted, *plan.codes]
         query = " ".join([*phrases, *sorted(plan.asked)])
 
@@ -217,15 +232,43 @@ class Answers:
                 )
                 continue
             best, agreement = _best_reading(readings)
-            cited = (*chain, Cited(best.line.hit, hop))
-            quality = 0.9 if best.asked_matched and best.asked_matched >= len(plan.asked) else 0.75
+            if not best.asked_matched and plan.asked:
+                return await self._unlabelled(state, readings, chain, hop, found)
+            others = _in_other_streams(readings, best)
+            cited = (*chain, Cited(best.line.hit, hop), *(Cited(r.line.hit, hop) for r in others))
+            quality = 0.9 if best.asked_matched >= len(plan.asked) else 0.75
+            confidence = quality * (0.6 + 0.4 * agreement) * (0.95**hop) * (0.8 if others else 1.0)
             text = best.value
-            if not best.asked_matched:
-                # Nothing in the line is labelled as what was asked: the whole line, to be read by the user.
-                quality, text = (0.45, best.line.text) if plan.asked else (0.7, text)
-            confidence = quality * (0.6 + 0.4 * agreement) * (0.95**hop)
+            if others:  # the same thing named in several streams, with other values: each, with its stream
+                text = "; ".join(f"{r.value} in {r.line.hit.stream_id}" for r in (best, *others))
             return Reply(text, AnswerMethod.VALUE, confidence, cited, hops=hop, candidates=tuple(found.clips()[:3]))
         raise AssertionError("the hop loop always returns")
+
+    async def _unlabelled(
+        self, state: AskState, readings: Sequence[Reading], chain: list[Cited], hop: int, found: Exploration
+    ) -> Reply:
+        """The thing was found, but no line labels what was asked ("PLATFORM 95 TO BANGOR" for its
+        destination): the LLM judges which line's words answer; without it, every line naming the thing."""
+        assert state.plan is not None
+        options: dict[str, Reading] = {}
+        for reading in readings:
+            options.setdefault(line_key(reading.value), reading)
+        chosen = list(options.values())
+        if len(chosen) > 1:
+            index, why = await self._answerer.choose(
+                state.plan.text, [r.value for r in chosen], [r.line.hit for r in chosen], state.budget
+            )
+            if index is not None:
+                pick = chosen[index]
+                cited = (*chain, Cited(pick.line.hit, hop))
+                confidence = 0.5 * (0.95**hop)
+                return Reply(pick.value, AnswerMethod.SCORED, confidence, cited, hops=hop)
+            state.trace.step("fallback", why)
+        else:
+            why = ""
+        text = " | ".join(_distinct_lines(chosen)[:_MAX_LISTED])
+        cited = (*chain, *(Cited(r.line.hit, hop) for r in chosen[:_MAX_LISTED]))
+        return Reply(text, AnswerMethod.VALUE, 0.4 * (0.95**hop), cited, hops=hop, fallback=why)
 
     async def _read(self, state: AskState, anchor: Entity) -> tuple[list[Reading], Exploration]:
         assert state.plan is not None
@@ -455,13 +498,47 @@ def _pointer(readings: Sequence[Reading], visited: set[Entity]) -> tuple[Reading
 
 def _best_reading(readings: Sequence[Reading]) -> tuple[Reading, float]:
     """The reading that matches most of what was asked, and the share of equally good readings that agree
-    with its value (OCR may misread one clip; the value most clips read wins)."""
+    with its value. OCR misreads some clips: the value most clips read wins (OCR's confusions folded), and
+    of its spellings the one most clips read, then the one with fewer digits inside words ("GENOA", not
+    "GEN0A")."""
     top = max((r.asked_matched, r.context_matched) for r in readings)
     tied = [r for r in readings if (r.asked_matched, r.context_matched) == top]
     votes = Counter(line_key(r.value) for r in tied)
     winner, count = votes.most_common(1)[0]
-    best = next(r for r in tied if line_key(r.value) == winner)
+    spellings = Counter(r.value for r in tied if line_key(r.value) == winner)
+    spelling = max(spellings, key=lambda value: (spellings[value], -_digits_in_words(value)))
+    best = next(r for r in tied if r.value == spelling)
     return best, count / len(tied)
+
+
+def _in_other_streams(readings: Sequence[Reading], best: Reading) -> list[Reading]:
+    """For each other stream whose lines name the thing as well as `best`'s do, its best reading, when
+    its value differs."""
+    rank = (best.asked_matched, best.context_matched)
+    found: dict[str, Reading] = {}
+    for stream_id in sorted({r.line.hit.stream_id for r in readings} - {best.line.hit.stream_id}):
+        own = [
+            r for r in readings if r.line.hit.stream_id == stream_id and (r.asked_matched, r.context_matched) == rank
+        ]
+        if own:
+            reading, _ = _best_reading(own)
+            if line_key(reading.value) != line_key(best.value):
+                found[stream_id] = reading
+    return list(found.values())
+
+
+def _digits_in_words(value: str) -> int:
+    """Digits inside mostly-letter words: where OCR read a letter as a digit."""
+    return sum(
+        sum(c.isdigit() for c in word) for word in value.split() if sum(c.isalpha() for c in word) > len(word) / 2
+    )
+
+
+def _distinct_lines(readings: Sequence[Reading]) -> list[str]:
+    lines: dict[str, str] = {}
+    for reading in readings:
+        lines.setdefault(line_key(reading.line.text), reading.line.text)
+    return list(lines.values())
 
 
 def _asked_first(sightings: list[Sighting], anchor: Entity | None, plan: QuestionPlan) -> list[Sighting]:

@@ -4,9 +4,10 @@ VideoLucy's loop, bounded: rank the top-level nodes of the streams (memory's sim
 reasoner's own OCR-tolerant match of what the question names), take the best, expand it, go down to its
 best child, and at a dead end (a segment none of whose clips shows the thing) back up to the next
 candidate. A node whose summary is complete (shorter than memory's limit) and does not mention the thing
-is not opened: its clips cannot show it, so a question about something never seen costs a few searches,
-not a walk over the whole history. Memory's own clip search seeds the loop, so a needle its summaries lost
-is still found. The loop stops once the caller has enough, at the node budget or at the deadline, and says which.
+is not opened: its clips cannot show it. Memory's own clip search seeds the loop, and the hierarchy is
+walked only when that search was crowded with look-alikes (every clip it returned resembles the target),
+so a question about something never seen costs one search, not a walk over the whole history. The loop
+stops once the caller has enough, at the node budget or at the deadline, and says which.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ class Target:
 
     query: str
     relevance: Callable[[str], float]
+    # Whether a text looks like the target without being it ("LOCKER 41" for locker 42): a clip search
+    # whose every hit looks like it may have ranked the target itself below them. None: relevance > 0.
+    resembles: Callable[[str], bool] | None = None
+
+    def looks_like(self, text: str) -> bool:
+        return self.resembles(text) if self.resembles is not None else self.relevance(text) > 0
 
 
 @dataclass
@@ -120,8 +127,8 @@ class Explorer:
         A deadline passing mid-way ends the loop with what was found (partial), never an error."""
         found = Exploration()
         try:
-            await self._seed(target, stream_ids, span, budget, trace, found)
-            if not is_enough(found) and top_level > 0:
+            crowded = await self._seed(target, stream_ids, span, budget, trace, found)
+            if not is_enough(found) and top_level > 0 and crowded:
                 await self._descend(target, stream_ids, top_level, span, budget, trace, found, is_enough)
         except DeadlineExceeded:
             found.stopped_by = "the deadline"
@@ -136,16 +143,23 @@ class Explorer:
         budget: Budget,
         trace: Trace,
         found: Exploration,
-    ) -> None:
+    ) -> bool:
+        """Memory's clip search for the target; whether it was crowded: every one of the `seed_k` clips it
+        returned looks like the target, so more (the target among them) may rank below. Only then is the
+        hierarchy walked: a search that ran out of look-alikes has ranked every clip that could be it."""
         result = await self._retriever.search(
             target.query, stream_ids, self._limits.seed_k, time_left_s(budget), level=0, span=span
         )
         found.nodes_read += result.nodes_read or len(result.hits)
         found.candidates.extend(result.hits)
         named = self._judge(target, result.hits, found)
+        crowded = len(result.hits) >= self._limits.seed_k and all(target.looks_like(hit.text) for hit in result.hits)
         trace.step(
-            "search", f"memory's clip search for {target.query[:60]!r}: {len(result.hits)} clips, {named} relevant"
+            "search",
+            f"memory's clip search for {target.query[:60]!r}: {len(result.hits)} clips, {named} relevant"
+            + (", all look-alikes: more may rank below them" if crowded else ""),
         )
+        return crowded
 
     async def _descend(
         self,
@@ -178,6 +192,12 @@ class Explorer:
                 trace.step("budget", f"node budget of {self._limits.node_budget} spent")
                 return
             priority, _, node = heapq.heappop(frontier)
+            if target.relevance(node.text) <= 0 and (frontier or node.level != top_level):
+                # A summary cut at memory's limit, without a sign of the target: memory's own clip search,
+                # within this node's span only, finds what the cut left out, where the whole history's
+                # search ranked other clips first. (A lone top node is opened instead: its span is all.)
+                await self._search_within(target, node, span, budget, trace, found)
+                continue
             trace.step("expand", f"reading {level_name(node.level)} {format_range_s(node.start_s, node.end_s)}", node)
             children = [as_hit(child) for child in await self._retriever.expand(node.clip_id, time_left_s(budget))]
             children = [child for child in children if _overlaps(child, span)]
@@ -194,6 +214,25 @@ class Explorer:
                     opened += 1
             if not opened:
                 trace.step("backtrack", "no part of it mentions what is asked; back to the next candidate", node)
+
+    async def _search_within(
+        self, target: Target, node: SearchHit, span: TimeRange, budget: Budget, trace: Trace, found: Exploration
+    ) -> None:
+        within = TimeRange(
+            max(node.start_s, span.start_s),
+            min(node.end_s, span.end_s) if span.end_s else node.end_s,
+            span.start_wall_ms,
+            span.end_wall_ms,
+        )
+        result = await self._retriever.search(
+            target.query, (node.stream_id,), self._limits.seed_k, time_left_s(budget), level=0, span=within
+        )
+        found.nodes_read += result.nodes_read or len(result.hits)
+        named = self._judge(target, result.hits, found)
+        where = f"{level_name(node.level)} {format_range_s(node.start_s, node.end_s)}"
+        trace.step("search", f"its summary was cut: searching the clips of {where}: {named} relevant", node)
+        if not named:
+            trace.step("backtrack", "none of its clips shows what is asked; back to the next candidate", node)
 
     @staticmethod
     def _judge(target: Target, clips: Sequence[SearchHit], found: Exploration) -> int:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
-from longwatch.types import Answer, AnswerMethod, Evidence, StreamStats, Summary, TimeRange
+from longwatch.types import Answer, AnswerMethod, Evidence, Node, StreamStats, Summary, TimeRange
 from longwatch.validation import quote_prefix, validate_question, validate_stream_id, validate_stream_ids
 from reasoner import metrics
 from reasoner.core.answerer import Answerer
@@ -29,12 +29,13 @@ from reasoner.core.explorer import ExploreLimits, Explorer, Trace, time_left_s
 from reasoner.core.question import plan_question
 from reasoner.core.retriever import Retriever
 from reasoner.core.summaries import summarize
-from reasoner.core.time_expr import resolve
+from reasoner.core.time_expr import TimeConstraint, resolve
 from reasoner.core.types import AskQuery, Budget, ProgressSink, ReasonerLimits, SummarizeQuery
 
 logger = logging.getLogger(__name__)
 
 _STREAMS_LISTED = 10  # stream names a NOT_FOUND message lists: a status detail must stay short
+_EDGE_S, _EDGE_CLIPS = 30.0, 100  # where a stream's first and last clips are looked for
 
 
 class Reasoner:
@@ -84,7 +85,7 @@ class Reasoner:
                 reply = Reply.not_seen("the deadline came before memory answered; give the question more time")
                 return self._answer(reply, AskState.empty(budget, trace, partial=True), started, request_id)
             plan = plan_question(question, self._now())
-            span = self._span(plan.time, query.time_range, stats)
+            span = await self._span(plan.time, query.time_range, stats, budget)
             trace.step("plan", f"{plan.kind.value} question about {_named(plan) or 'what it describes'}")
             state = AskState(
                 plan=plan,
@@ -156,27 +157,52 @@ class Reasoner:
 
     async def _stream_stats(self, stream_ids: tuple[str, ...], budget: Budget) -> list[StreamStats]:
         """The asked streams as memory holds them (all when none are named); NotFound naming the unknown ones."""
-        stats = await self._retriever.stream_stats(stream_ids, time_left_s(budget))
+        try:
+            stats = await self._retriever.stream_stats(stream_ids, time_left_s(budget))
+        except NotFound:  # memory names one unknown stream; the question may name more
+            stats = []
         known = {s.stream_id for s in stats}
         unknown = [stream_id for stream_id in stream_ids if stream_id not in known]
         if not unknown and (stats or not stream_ids):
             return stats
         everything = sorted(s.stream_id for s in await self._retriever.stream_stats((), time_left_s(budget)))
+        unknown = [stream_id for stream_id in stream_ids if stream_id not in everything] or unknown
         shown = everything[:_STREAMS_LISTED]
         more = f" and {len(everything) - len(shown)} more" if len(everything) > len(shown) else ""
         listing = f"known streams: {', '.join(shown)}{more}" if everything else "memory has no streams yet"
         names = ", ".join(quote_prefix(stream_id) for stream_id in unknown[:_STREAMS_LISTED])
         raise NotFound(f"stream {names} is not in memory ({listing}); ask about a known stream or none")
 
-    @staticmethod
-    def _span(constraint, asked: TimeRange, stats: Sequence[StreamStats]) -> TimeRange:
-        """The request's range narrowed by the question's own time words, read against the latest stream."""
+    async def _span(
+        self, constraint: TimeConstraint, asked: TimeRange, stats: Sequence[StreamStats], budget: Budget
+    ) -> TimeRange:
+        """The request's range narrowed by the question's own time words, read against the latest stream:
+        stream seconds for a file, wall-clock time for a live stream (its clips carry it)."""
         if constraint.start is None and constraint.end is None and not constraint.last_s:
             return asked
         latest = max(stats, key=lambda s: s.last_s, default=None)
-        end_s = latest.last_s if latest else 0.0
-        parsed = resolve(constraint, is_live=False, stream_end_s=end_s)
+        if latest is None:
+            return asked
+        first, last = await self._edge_clips(latest, budget)
+        is_live = bool(last and last.end_wall_ms)
+        parsed = resolve(
+            constraint,
+            is_live=is_live,
+            stream_end_s=latest.last_s,
+            stream_end_wall_ms=last.end_wall_ms if last else 0,
+            stream_start_wall_ms=first.start_wall_ms if first else 0,
+        )
         return _intersect(asked, parsed)
+
+    async def _edge_clips(self, stats: StreamStats, budget: Budget) -> tuple[Node | None, Node | None]:
+        """The first and the last clip memory holds of a stream (their wall clocks say whether it is live)."""
+        head, _ = await self._retriever.timeline(
+            stats.stream_id, 0, TimeRange(stats.first_s, stats.first_s + _EDGE_S), 1, time_left_s(budget)
+        )
+        tail, _ = await self._retriever.timeline(
+            stats.stream_id, 0, TimeRange(max(stats.last_s - _EDGE_S, 0.0), 0.0), _EDGE_CLIPS, time_left_s(budget)
+        )
+        return (head[0] if head else None), (tail[-1] if tail else None)
 
 
 def _validate_range(span: TimeRange) -> None:

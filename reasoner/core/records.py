@@ -95,9 +95,13 @@ def entities_in(tokens: Sequence[str]) -> list[tuple[int, Entity]]:
 
 
 def find_entity(entity: Entity, tokens: Sequence[str]) -> int | None:
-    """Where `entity` is in the line (its label's position): the label forgiving OCR, the number exact."""
+    """Where `entity` is in the line (its label's position): the label forgiving OCR, the number exact.
+    With the number exact a label of four letters or more may have one letter misread ("ITEH 39")."""
     for index, found in entities_in(tokens):
-        if found.number == entity.number and same_word(found.label, entity.label):
+        if found.number != entity.number:
+            continue
+        label, wanted = found.label.upper(), entity.label.upper()
+        if same_word(label, wanted) or (min(len(label), len(wanted)) >= 4 and Levenshtein.distance(label, wanted) <= 1):
             return index
     return None
 

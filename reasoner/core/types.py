@@ -44,8 +44,8 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Reply:
-    """The answerer's result, before evidence and latency are attached."""
+class LLMReply:
+    """The LLM answerer's result (reasoner.core.answerer), before it becomes the Ask's reply (answers.Reply)."""
 
     text: str
     method: AnswerMethod

@@ -14,7 +14,8 @@ from reasoner.core.evidence_text import tokens
 from reasoner.core.llm import LLM, load_llm
 from reasoner.core.prompting import ANSWER_STOP, build_prompt
 from reasoner.core.reasoner import Reasoner
-from reasoner.core.types import AnswerMethod, Budget, LLMOptions
+from reasoner.core.types import AnswerMethod, AskQuery, Budget, LLMOptions
+from tests.unit.reasoner.fakes import FakeMemory, clip
 
 pytestmark = pytest.mark.slow
 
@@ -30,12 +31,9 @@ HITS = [
 ]
 
 
-class _FixedRetriever:
-    async def search(self, text, stream_ids, k, timeout_s):
-        return HITS[:k]
-
-    async def known_streams(self, timeout_s):
-        return ["gate"]
+def _memory() -> FakeMemory:
+    """The three clips as a memory hierarchy, behind the Retriever Protocol."""
+    return FakeMemory(clips=[clip(hit.stream_id, hit.start_s, hit.text, hit.end_s - hit.start_s) for hit in HITS])
 
 
 ALARM_QUESTION = "What was the alarm code on the screen?"
@@ -58,13 +56,6 @@ def test_gemma_itself_reads_the_code_from_its_note(gemma):
     assert gemma.generate(prompt, max_new_tokens=12, stop=ANSWER_STOP).strip() == "7315"
 
 
-def test_the_answerer_reads_the_alarm_code(answerer):
-    # With the plate's note beside it Gemma alone says "42" (the first number of the line); the
-    # labelled-value step reads ALARM CODE 7315 as the question names it.
-    reply = asyncio.run(answerer.answer(ALARM_QUESTION, HITS, Budget.from_now(600.0)))
-    assert reply.text == "7315"
-
-
 def test_gemma_answers_with_a_caption_phrase(answerer):
     reply = asyncio.run(answerer.answer("Who walked past the door?", HITS, Budget.from_now(600.0)))
     assert reply.method in (AnswerMethod.GENERATED, AnswerMethod.SCORED)
@@ -78,8 +69,8 @@ def test_gemma_reads_the_plate(answerer):
 
 
 def test_reasoner_with_gemma_answers_briefly_with_evidence(answerer):
-    reasoner = Reasoner(_FixedRetriever(), answerer)
-    answer = asyncio.run(reasoner.ask(ALARM_QUESTION, deadline_ms=60_000))
+    reasoner = Reasoner(_memory(), answerer)
+    answer = asyncio.run(reasoner.ask(AskQuery(ALARM_QUESTION, deadline_ms=60_000)))
     assert "7315" in answer.answer and len(answer.answer) < 40
     assert answer.evidence[0].start_s == 40.0
     assert 0 < answer.confidence <= 1
@@ -88,11 +79,11 @@ def test_reasoner_with_gemma_answers_briefly_with_evidence(answerer):
 def test_concurrent_questions_share_gemma_and_all_answer_from_the_evidence(answerer):
     # A hang guard, not a timing test: four questions that each want the LLM, with a deadline that holds
     # about one or two of its steps, all come back, each with a reply copied from the evidence.
-    reasoner = Reasoner(_FixedRetriever(), answerer)
+    reasoner = Reasoner(_memory(), answerer)
     questions = ["Who walked past the door?", "What stopped at the barrier?"] * 2
 
     async def ask_all():
-        asks = (reasoner.ask(question, deadline_ms=3000) for question in questions)
+        asks = (reasoner.ask(AskQuery(question, deadline_ms=3000)) for question in questions)
         return await asyncio.wait_for(asyncio.gather(*asks), timeout=60.0)
 
     answers = asyncio.run(ask_all())

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from longwatch.errors import NotFound, Unavailable
+from longwatch.text_match import contains_term
 from longwatch.types import SUMMARY_MAX_CHARS, WHOLE_HISTORY, Node, SearchHit, SearchResult, StreamStats, TimeRange
 from reasoner.core.explorer import as_hit
 from reasoner.core.question import FUNCTION_WORDS
@@ -119,9 +120,9 @@ def _words(text: str) -> set[str]:
 class FakeMemory:
     """Memory's hierarchy in lists: the clips of each stream under segments of `fanout` clips, those under
     episodes of `fanout` segments, and so on while a level has more than one node, each with memory's
-    extractive summary of its children. Search ranks a level's nodes
-    by the share of the query's words in their text. `call_s` advances `clock` per call (a slow memory
-    without sleeping); `is_down` makes every call Unavailable."""
+    extractive summary of its children. Search ranks a level's nodes by the share of the query's words
+    their text holds, OCR's confusions forgiven. `call_s` advances `clock` per call (a slow memory without
+    sleeping); `is_down` makes every call Unavailable."""
 
     clips: list[Node] = field(default_factory=list)
     fanout: int = 4
@@ -160,7 +161,7 @@ class FakeMemory:
 
     async def search(self, text, stream_ids, k, timeout_s, level=0, span=WHOLE_HISTORY) -> SearchResult:
         self._call("search", f"{level}:{text}", timeout_s)
-        wanted = _words(text)
+        wanted = _words(text)  # each found OCR-tolerantly, as memory's exact-term search does
         nodes = [
             node
             for node in (self.levels[level] if level < len(self.levels) else [])
@@ -168,7 +169,7 @@ class FakeMemory:
         ]
 
         def score(node: Node) -> float:
-            return len(wanted & _words(node.text)) / max(len(wanted), 1)
+            return sum(contains_term(word, node.text) for word in wanted) / max(len(wanted), 1)
 
         ranked = sorted(nodes, key=lambda node: -score(node))[:k]  # an index reads what it returns, not a scan
         return SearchResult(tuple(as_hit(node, score(node)) for node in ranked), nodes_read=len(ranked))
@@ -190,6 +191,10 @@ class FakeMemory:
 
     async def stream_stats(self, stream_ids, timeout_s) -> list[StreamStats]:
         self._call("stats", ",".join(stream_ids), timeout_s)
+        known = {node.stream_id for node in self.levels[0]}
+        for stream_id in stream_ids:
+            if stream_id not in known:  # as memory's Stats does
+                raise NotFound(f"memory holds no stream {stream_id!r}; ListStreams shows the streams it holds")
         stats = []
         for stream_id in sorted({node.stream_id for node in self.levels[0]}):
             if stream_ids and stream_id not in stream_ids:
@@ -228,7 +233,11 @@ def _summary(children: Sequence[Node]) -> str:
 def _in_span(node: Node, span: TimeRange) -> bool:
     if span.end_s and node.start_s >= span.end_s:
         return False
-    return not (span.start_s and node.end_s <= span.start_s)
+    if span.start_s and node.end_s <= span.start_s:
+        return False
+    if span.end_wall_ms and node.start_wall_ms >= span.end_wall_ms:
+        return False
+    return not (span.start_wall_ms and node.end_wall_ms <= span.start_wall_ms)
 
 
 def hit(

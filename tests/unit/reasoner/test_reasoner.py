@@ -147,27 +147,30 @@ async def test_ocr_misread_text_is_still_found():
     assert answer.answer == "5531"
 
 
-def busy_dock(needle: str = "L0CKER42 C0DE 5531") -> list:
-    """Ten minutes of a dock whose news ticker shows a new line every clip, so summaries of more than a
-    segment reach memory's length limit and may hide lines; twenty lockers that share the needle's label
-    rank above its misread line in memory's clip search, which shares only "42" with the question."""
-    shown = {
-        (2.0 * i, 2.0 * i + 2): f"NEWS {i:04d} MARKETS OPEN HIGHER AS TRADERS WATCH RATES AND OIL PRICES"
-        for i in range(300)
-    }
-    shown.update({(10.0 * i + 2, 10.0 * i + 4): f"LOCKER {50 + i} CODE {1000 + i}" for i in range(20)})
-    shown[(500, 502)] = needle
-    return scene("dock", 600, shown)
+def busy_dock() -> list:
+    """Twenty minutes of a dock whose news ticker shows a new line every clip for its first 17 minutes, so
+    summaries of more than a segment there reach memory's length limit and hide lines. Twenty lockers in
+    its first minute share every word of the search for locker 42 ("LOCKER 50 CODE 42"), and memory's clip
+    search over the whole history ranks them before the needle at 11:40."""
+    ticker = "MARKETS OPEN HIGHER AS TRADERS WATCH RATES AND OIL PRICES"
+    shown = {(2.0 * i, 2.0 * i + 2): f"NEWS {i:04d} {ticker}" for i in range(512)}
+    shown.update({(2.0 + 3 * i, 4.0 + 3 * i): f"LOCKER {50 + i} CODE 42" for i in range(20)})
+    shown[(700, 702)] = "LOCKER 42 C0DE 5531"
+    return scene("dock", 1200, shown)
 
 
-async def test_a_needle_memorys_clip_search_misses_is_found_down_the_hierarchy_with_backtracking():
+async def test_a_needle_memorys_clip_search_ranks_below_others_is_found_within_a_cut_summarys_span():
     reasoner, _, _ = make(busy_dock(), search_k=2)
     events = []
     answer = await ask(reasoner, "What was the code for locker 42?", progress=events.append)
     assert answer.answer == "5531"
-    steps = [event.step for event in events]
-    assert "expand" in steps and "backtrack" in steps
-    assert any(event.level >= 1 and event.node_id for event in events if event.step == "expand")
+    steps = [(event.step, event.start_s, event.end_s) for event in events if event.node_id]
+    assert steps == [
+        ("expand", 0, 1200),  # the lone top node is opened
+        ("search", 0, 512),  # its cut summaries are searched within, best first
+        ("backtrack", 0, 512),
+        ("search", 512, 1024),
+    ]
 
 
 async def test_nodes_whose_complete_summaries_do_not_mention_it_are_not_opened():
@@ -347,7 +350,7 @@ async def test_a_deadline_spent_before_memory_answers_is_a_partial_not_seen_not_
 
 
 async def test_the_node_budget_ends_the_search_partial():
-    reasoner, _, _ = make(busy_dock(), search_k=2, node_budget=10)
+    reasoner, _, _ = make(busy_dock(), search_k=2, node_budget=5)
     answer = await ask(reasoner, "What was the code for locker 42?")
     assert answer.partial and answer.method == AnswerMethod.NOT_SEEN
     assert "before the node budget ended the search" in answer.answer
@@ -411,3 +414,57 @@ async def test_a_text_model_is_not_sent_images():
     reasoner, memory, llm = make(clips, FakeLLM(generation=" unloads boxes"))
     await ask(reasoner, "What did the man do?")
     assert llm.images == [[]] and not [call for call in memory.calls if call[0] == "keyframes"]
+
+
+LIVE_START_MS = 1_796_299_200_000  # 2026-12-03 12:00:00 UTC
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("When was bay 17 shown between 12:03 and 12:05?", "4:10-4:30 in dock (2026-12-03T12:04:10Z/12:04:30Z)"),
+        ("When was bay 17 shown in the last 6 minutes?", "4:10-4:30 in dock (2026-12-03T12:04:10Z/12:04:30Z)"),
+    ],
+)
+async def test_a_live_streams_time_words_are_wall_clock_times(question, answer):
+    live = scene("dock", 600, {(50, 60): "BAY 17 OPEN", (250, 270): "BAY 17 OPEN"}, wall_ms=LIVE_START_MS)
+    reasoner, _, _ = make(live)
+    assert (await ask(reasoner, question)).answer == answer
+
+
+async def test_a_time_of_day_asked_of_a_file_is_invalid_saying_what_to_ask():
+    reasoner, _, _ = make()
+    with pytest.raises(InvalidArgument, match="like 4:30"):
+        await ask(reasoner, "When was bay 17 shown after 2 pm?")
+
+
+async def test_the_spelling_most_clips_read_wins_and_letters_beat_digits_inside_words():
+    shown = {(100, 102): "PARCEL 9 DEST GEN0A", (102, 106): "PARCEL 9 DEST GENOA", (106, 108): "PARCEL 9 DEST GEN0A"}
+    reasoner, _, _ = make(scene("dock", 300, shown))
+    assert (await ask(reasoner, "What destination did parcel 9 show?")).answer == "GENOA"
+
+
+PLATFORM_95 = {(100, 104): "PLATFORM 95 TO BANGOR", (104, 108): "PLATFORM 95 TICKET CODE WZ1K"}
+
+
+async def test_with_no_line_labelling_what_is_asked_the_llm_judges_between_the_lines_naming_the_thing():
+    llm = FakeLLM(scorer=lambda text: 1.0 if "BANGOR" in text else 0.0)
+    reasoner, _, _ = make(scene("platform", 300, PLATFORM_95, caption="a platform"), llm)
+    answer = await ask(reasoner, "Which destination went with platform 95?")
+    assert (answer.answer, answer.method) == ("TO BANGOR", AnswerMethod.SCORED) and answer.confidence <= 0.5
+    assert llm.scored == [[" TO BANGOR", " TICKET CODE WZ1K"]]
+
+
+async def test_without_an_llm_to_judge_the_lines_naming_the_thing_are_shown():
+    llm = FakeLLM(can_score=False)
+    reasoner, _, _ = make(scene("platform", 300, PLATFORM_95, caption="a platform"), llm)
+    answer = await ask(reasoner, "Which destination went with platform 95?")
+    assert answer.answer == "PLATFORM 95 TO BANGOR | PLATFORM 95 TICKET CODE WZ1K" and answer.confidence < 0.5
+    assert "cannot rank" in answer.fallback
+
+
+async def test_a_thing_named_in_two_streams_with_different_values_gets_both_with_their_streams():
+    reasoner, _, _ = make([*DOCK, *YARD])
+    answer = await ask(reasoner, "What was the code for locker 42?")
+    assert answer.answer in ("5531 in dock; 7777 in yard", "7777 in yard; 5531 in dock")
+    assert {e.stream_id for e in answer.evidence[:2]} == {"dock", "yard"}
