@@ -169,10 +169,19 @@ class Answers:
 
         return Target(query, phrase_relevance)
 
-    async def _find(self, state: AskState, target: Target, is_enough: Callable[[Exploration], bool]) -> Exploration:
+    async def _find(
+        self, state: AskState, target: Target, is_enough: Callable[[Exploration], bool], every_sighting: bool = False
+    ) -> Exploration:
         return state.took(
             await self._explorer.explore(
-                target, state.stream_ids, state.top_level, state.span, state.budget, state.trace, is_enough
+                target,
+                state.stream_ids,
+                state.top_level,
+                state.span,
+                state.budget,
+                state.trace,
+                is_enough,
+                every_sighting,
             )
         )
 
@@ -184,7 +193,7 @@ class Answers:
         assert plan is not None
         anchor = plan.entities[0] if plan.entities and not plan.quoted else None
         target = self._target(plan, anchor)
-        found = await self._find(state, target, lambda _: False)
+        found = await self._find(state, target, lambda _: False, every_sighting=True)
         # The clips that match what is asked as well as the best do ("TRAIN 7 ARRIVING", not "TRAIN 7
         # DEPARTED", for "after train 7 arriving"); a context word OCR lost does not split a sighting.
         floor = max((relevance for relevance, _ in found.relevant), default=0.0) - _CONTEXT_SLACK

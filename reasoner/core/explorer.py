@@ -122,13 +122,16 @@ class Explorer:
         budget: Budget,
         trace: Trace,
         is_enough: Callable[[Exploration], bool],
+        every_sighting: bool = False,
     ) -> Exploration:
         """Reads memory for `target` until `is_enough` says so, the budget is spent or nothing is left.
-        A deadline passing mid-way ends the loop with what was found (partial), never an error."""
+        With `every_sighting` (counts, "when"), the hierarchy is walked even when memory's clip search was
+        not crowded: it returns a few clips of each sighting, and a sighting it ranked below them is still
+        one to count. A deadline passing mid-way ends the loop with what was found (partial), never an error."""
         found = Exploration()
         try:
             crowded = await self._seed(target, stream_ids, span, budget, trace, found)
-            if not is_enough(found) and top_level > 0 and crowded:
+            if not is_enough(found) and top_level > 0 and (crowded or every_sighting):
                 await self._descend(target, stream_ids, top_level, span, budget, trace, found, is_enough)
         except DeadlineExceeded:
             found.stopped_by = "the deadline"

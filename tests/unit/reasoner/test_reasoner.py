@@ -468,3 +468,4 @@ async def test_a_thing_named_in_two_streams_with_different_values_gets_both_with
     answer = await ask(reasoner, "What was the code for locker 42?")
     assert answer.answer in ("5531 in dock; 7777 in yard", "7777 in yard; 5531 in dock")
     assert {e.stream_id for e in answer.evidence[:2]} == {"dock", "yard"}
+
