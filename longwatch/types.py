@@ -261,6 +261,19 @@ class TimeRange:
     def is_open(self) -> bool:
         return not (self.start_s or self.end_s or self.start_wall_ms or self.end_wall_ms)
 
+    def narrowed(self, other: TimeRange) -> TimeRange:
+        """The part of this range that is also in `other` (an open side takes the other's)."""
+
+        def upper(a: float, b: float) -> float:
+            return min(v for v in (a, b) if v) if (a or b) else 0
+
+        return TimeRange(
+            max(self.start_s, other.start_s),
+            upper(self.end_s, other.end_s),
+            max(self.start_wall_ms, other.start_wall_ms),
+            int(upper(self.end_wall_ms, other.end_wall_ms)),
+        )
+
 
 # Memory's extractive summaries hold every distinct caption and on-screen line of a node's children up to
 # this many characters (memory_service.core.summarize): a shorter summary is complete, so the reasoner need

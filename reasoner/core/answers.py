@@ -8,16 +8,18 @@ early. Nothing relevant enough gives an honest "not seen", citing the best candi
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from longwatch.errors import LongwatchError
 from longwatch.times import format_range_s, format_time_s
 from longwatch.types import AnswerMethod, Evidence, SearchHit, TimeRange
 from reasoner.core.answerer import Answerer
 from reasoner.core.explorer import Exploration, Explorer, Target, Trace, as_hit, time_left_s
-from reasoner.core.question import Entity, Kind, QuestionPlan
+from reasoner.core.question import FUNCTION_WORDS, Entity, Kind, QuestionPlan, plan_question
 from reasoner.core.records import (
     Reading,
     caption_and_lines,
@@ -41,6 +43,7 @@ _MAX_LISTED = 3  # lines a "what was shown" reply lists
 _LEXICAL_FLOOR = 1.0  # a question naming nothing needs a clip sharing at least one asked word, or ...
 _SIMILARITY_FLOOR = 0.35  # ... memory's similarity this high, else it has not been seen
 _MAX_IMAGES = 4  # keyframes shown to a vision-language model: one per clip of its prompt
+_EVENT_SHARE = 0.6  # a clip shows an event named in words when it holds this share of them
 _CONTEXT_SLACK = 0.5  # relevance a clip of a sighting may lack: two context words (0.25 each), not an asked word
 
 
@@ -54,6 +57,7 @@ class AskState:
     top_level: int
     budget: Budget
     trace: Trace
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))  # what "today" means to time words
     nodes_read: int = 0
     partial: bool = False
 
@@ -129,6 +133,8 @@ class Answers:
     async def answer(self, state: AskState) -> Reply:
         plan = state.plan
         assert plan is not None
+        if (plan.time.after_event or plan.time.before_event) and not _names_only_the_event(plan, state):
+            return await self._around_event(state)
         if not plan.names_something and plan.kind is not Kind.CONTENT:
             return await self._described(state)
         handlers: dict[Kind, Callable] = {
@@ -141,6 +147,47 @@ class Answers:
             Kind.CONTENT: self._content,
         }
         return await handlers[plan.kind](state)
+
+    async def _around_event(self, state: AskState) -> Reply:
+        """ "... after the truck left", "... before the van arrived": the event is found first, then the
+        question without it is answered over the time after (or before) the event, which is cited too."""
+        plan = state.plan
+        assert plan is not None
+        is_after = bool(plan.time.after_event)
+        event = plan.time.after_event or plan.time.before_event
+        moment, found = await self._find_event(state, event)
+        if moment is None:
+            return _unseen_what(f"{event}, which the question's time depends on", found)
+        state.trace.step("event", f"{event!r}: {moment.describe()}", moment.clips[0])
+        if is_after and plan.kind is Kind.NEXT and not plan.names_something:
+            return await self._after(state, moment)  # "what was on the board after the truck left?"
+        if not is_after and moment.start_s <= 0:
+            return Reply.not_seen(f"{NOT_SEEN} anything before {event}: the stream starts with it.", moment.clips, 0.7)
+        bound = TimeRange(start_s=moment.end_s) if is_after else TimeRange(end_s=moment.start_s)
+        rest = plan_question(plan.time.remainder, state.now)
+        span = state.span.narrowed(bound)
+        inner = AskState(rest, state.stream_ids, span, state.top_level, state.budget, state.trace, state.now)
+        reply = await self.answer(inner)
+        state.nodes_read += inner.nodes_read
+        state.partial = state.partial or inner.partial
+        return replace(reply, cited=(*reply.cited, _cite(moment)))
+
+    async def _find_event(self, state: AskState, event: str) -> tuple[Sighting | None, Exploration]:
+        """The clips that show an event named in words ("the truck left"): most of its words in their text."""
+        words = [word for word in re.findall(r"[a-z0-9]+", event.lower()) if word not in FUNCTION_WORDS]
+        if not words:
+            return None, Exploration()
+
+        def relevance(text: str) -> float:
+            tokens = re.findall(r"[a-z0-9]+", text.lower())
+            share = sum(any(same_word(token, word) for token in tokens) for word in words) / len(words)
+            return share if share >= _EVENT_SHARE else 0.0
+
+        found = await self._find(state, Target(event, relevance), lambda f: bool(f.relevant))
+        # Words or memory's similarity ("the truck left" is "a red truck leaves the dock" to an embedding).
+        similar = [hit for hit in _by_score(found) if hit.level == 0 and hit.score >= _SIMILARITY_FLOOR]
+        clips = found.clips() or similar
+        return (group(clips[:1])[0] if clips else None), found
 
     # --- finding what the question names -------------------------------------------------------------
 
@@ -374,7 +421,10 @@ class Answers:
         sightings, found = await self._sightings(state, asked_first=True)
         if not sightings:
             return _unseen(plan, found)
-        first = sightings[0]
+        return await self._after(state, sightings[0])
+
+    async def _after(self, state: AskState, first: Sighting) -> Reply:
+        """The first lines on screen after a sighting that were not on screen during it."""
         span = TimeRange(first.end_s, first.end_s + _NEXT_LOOK_S)
         nodes, _ = await self._retriever.timeline(first.stream_id, 0, span, 200, time_left_s(state.budget))
         state.nodes_read += len(nodes)
@@ -576,6 +626,11 @@ def _by_score(found: Exploration) -> list[SearchHit]:
     return sorted(found.candidates, key=lambda hit: -hit.score)
 
 
+def _names_only_the_event(plan: QuestionPlan, state: AskState) -> bool:
+    """ "What came after locker 42 showed?": the thing the question names is the event itself."""
+    return plan.names_something and not plan_question(plan.time.remainder, state.now).names_something
+
+
 def _not_seen_text(what: str, found: Exploration) -> str:
     """ "I have not seen locker 43." — or, when the search was cut short, in what it read."""
     if found.stopped_by:
@@ -584,7 +639,11 @@ def _not_seen_text(what: str, found: Exploration) -> str:
 
 
 def _unseen(plan: QuestionPlan, found: Exploration) -> Reply:
-    return Reply.not_seen(_not_seen_text(_quote(plan), found), _by_score(found)[:3], 0.5 if found.partial else 0.8)
+    return _unseen_what(_quote(plan), found)
+
+
+def _unseen_what(what: str, found: Exploration) -> Reply:
+    return Reply.not_seen(_not_seen_text(what, found), _by_score(found)[:3], 0.5 if found.partial else 0.8)
 
 
 def _quote(plan: QuestionPlan) -> str:

@@ -94,6 +94,7 @@ class Reasoner:
                 top_level=max((len([n for n in s.nodes_per_level if n]) for s in stats), default=0),
                 budget=budget,
                 trace=trace,
+                now=self._now(),
             )
             reply = await self._answers.answer(state)
             trace.step("answer", reply.text[:120])
@@ -192,7 +193,7 @@ class Reasoner:
             stream_end_wall_ms=last.end_wall_ms if last else 0,
             stream_start_wall_ms=first.start_wall_ms if first else 0,
         )
-        return _intersect(asked, parsed)
+        return asked.narrowed(parsed)
 
     async def _edge_clips(self, stats: StreamStats, budget: Budget) -> tuple[Node | None, Node | None]:
         """The first and the last clip memory holds of a stream (their wall clocks say whether it is live)."""
@@ -210,21 +211,6 @@ def _validate_range(span: TimeRange) -> None:
 
     validate_stream_range_s(span.start_s, span.end_s)
     validate_wall_range_ms(span.start_wall_ms, span.end_wall_ms)
-
-
-def _intersect(a: TimeRange, b: TimeRange) -> TimeRange:
-    def lower(x: float, y: float) -> float:
-        return max(x, y)
-
-    def upper(x: float, y: float) -> float:
-        return min(v for v in (x, y) if v) if (x or y) else 0
-
-    return TimeRange(
-        lower(a.start_s, b.start_s),
-        upper(a.end_s, b.end_s),
-        int(lower(a.start_wall_ms, b.start_wall_ms)),
-        int(upper(a.end_wall_ms, b.end_wall_ms)),
-    )
 
 
 def _named(plan) -> str:

@@ -169,7 +169,8 @@ class FakeMemory:
         ]
 
         def score(node: Node) -> float:
-            return sum(contains_term(word, node.text) for word in wanted) / max(len(wanted), 1)
+            words = _words(node.text)
+            return sum(_holds(word, words, node.text) for word in wanted) / max(len(wanted), 1)
 
         ranked = sorted(nodes, key=lambda node: -score(node))[:k]  # an index reads what it returns, not a scan
         return SearchResult(tuple(as_hit(node, score(node)) for node in ranked), nodes_read=len(ranked))
@@ -217,6 +218,14 @@ class FakeMemory:
         self.calls.append((method, what, timeout_s))
         if self.clock is not None:
             self.clock.advance(self.call_s)
+
+
+def _holds(word: str, words: set[str], text: str) -> bool:
+    """A word of the query in a node's text: as a word, or (names, numbers, codes: five letters or more, or
+    a digit) OCR-tolerantly anywhere in it, as memory's exact-term search finds them."""
+    if word in words:
+        return True
+    return (len(word) >= 5 or any(c.isdigit() for c in word)) and contains_term(word, text)
 
 
 def _summary(children: Sequence[Node]) -> str:

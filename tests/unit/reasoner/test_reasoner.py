@@ -469,3 +469,31 @@ async def test_a_thing_named_in_two_streams_with_different_values_gets_both_with
     assert answer.answer in ("5531 in dock; 7777 in yard", "7777 in yard; 5531 in dock")
     assert {e.stream_id for e in answer.evidence[:2]} == {"dock", "yard"}
 
+
+EVENTS = scene(
+    "dock",
+    600,
+    {(100, 110): "LOCKER 42 CODE 1111", (300, 310): "LOCKER 42 CODE 2222", (212, 220): "GATE 2 CLOSED"},
+)
+EVENTS[100] = replace(EVENTS[100], text="a red truck leaves the loading dock")  # at 3:20
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    [
+        ("What code did locker 42 show after the truck left?", "2222"),
+        ("What code did locker 42 show before the truck left?", "1111"),
+        ("What was on the screen right after the truck left?", "GATE 2 CLOSED"),
+    ],
+)
+async def test_times_relative_to_an_event_are_read_from_when_the_event_was_seen(question, said):
+    reasoner, _, _ = make(EVENTS)
+    answer = await ask(reasoner, question)
+    assert answer.answer == said
+    assert any(e.start_s == 200 for e in answer.evidence)  # the event is cited
+
+
+async def test_an_event_never_seen_makes_the_question_not_seen():
+    reasoner, _, _ = make(EVENTS)
+    answer = await ask(reasoner, "What code did locker 42 show after the helicopter landed?")
+    assert answer.answer.startswith("I have not seen the helicopter landed")
