@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 _STREAMS_LISTED = 10  # stream names a NOT_FOUND message lists: a status detail must stay short
 _EDGE_S, _EDGE_CLIPS = 30.0, 100  # where a stream's first and last clips are looked for
+_STATS_TTL_S = 2.0  # how long a Stats reply stands for the next questions about the same streams
+_STATS_CACHED = 256  # stream sets remembered (the cache starts again past it)
 
 
 class Reasoner:
@@ -55,6 +57,9 @@ class Reasoner:
         self._limits = limits
         self._clock = clock
         self._now = now
+        # What memory said of the asked streams a moment ago: questions in a burst share one Stats call
+        # (unknown streams are never cached, so a stream added since is found at once).
+        self._stats_cache: dict[tuple[str, ...], tuple[float, list[StreamStats]]] = {}
         explore = ExploreLimits(seed_k=limits.search_k, node_budget=limits.node_budget)
         self._answers = Answers(retriever, Explorer(retriever, explore), answerer, limits)
 
@@ -158,6 +163,9 @@ class Reasoner:
 
     async def _stream_stats(self, stream_ids: tuple[str, ...], budget: Budget) -> list[StreamStats]:
         """The asked streams as memory holds them (all when none are named); NotFound naming the unknown ones."""
+        cached = self._stats_cache.get(stream_ids)
+        if cached is not None and self._clock() - cached[0] < _STATS_TTL_S:
+            return cached[1]
         try:
             stats = await self._retriever.stream_stats(stream_ids, time_left_s(budget))
         except NotFound:  # memory names one unknown stream; the question may name more
@@ -165,6 +173,9 @@ class Reasoner:
         known = {s.stream_id for s in stats}
         unknown = [stream_id for stream_id in stream_ids if stream_id not in known]
         if not unknown and (stats or not stream_ids):
+            if len(self._stats_cache) >= _STATS_CACHED:
+                self._stats_cache.clear()
+            self._stats_cache[stream_ids] = (self._clock(), stats)
             return stats
         everything = sorted(s.stream_id for s in await self._retriever.stream_stats((), time_left_s(budget)))
         unknown = [stream_id for stream_id in stream_ids if stream_id not in everything] or unknown

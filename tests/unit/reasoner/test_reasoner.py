@@ -497,3 +497,14 @@ async def test_an_event_never_seen_makes_the_question_not_seen():
     reasoner, _, _ = make(EVENTS)
     answer = await ask(reasoner, "What code did locker 42 show after the helicopter landed?")
     assert answer.answer.startswith("I have not seen the helicopter landed")
+
+
+async def test_questions_in_a_burst_share_one_stats_call_for_a_moment():
+    clock = FakeClock()
+    reasoner, memory, _ = make(clock=clock)
+    for _ in range(3):
+        await ask(reasoner, "What was the code for locker 42?", streams=["dock"])
+    assert [call[0] for call in memory.calls].count("stats") == 1
+    clock.advance(5.0)
+    await ask(reasoner, "What was the code for locker 42?", streams=["dock"])
+    assert [call[0] for call in memory.calls].count("stats") == 2
