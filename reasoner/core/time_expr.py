@@ -85,8 +85,10 @@ _LAST = re.compile(
 )
 # An event clause runs to punctuation or to the question's own words ("after the truck left what was ...").
 _CLAUSE_END = r"(?=\s*(?:[,;?!]|\.(?:\s|$)|$|\s+(?:what|which|who|whom|whose|how|where|when|why)\b))"
+# "till" is also a shop's till: not after a determiner ("that till") or before its number ("till 68").
+_TILL = r"(?<!\ba )(?<!\bthe )(?<!\bthat )(?<!\bthis )(?<!\beach )(?<!\bwhich )till(?!\s+#?\d)"
 _EVENT = re.compile(
-    rf"\b{_LEAD}(?P<word>after|since|before|until|till)\s+(?P<event>[^,;?!]+?){_CLAUSE_END}", re.IGNORECASE
+    rf"\b{_LEAD}(?P<word>after|since|before|until|{_TILL})\s+(?P<event>[^,;?!]+?){_CLAUSE_END}", re.IGNORECASE
 )
 _ONCE = re.compile(r"^\s*once\s+(?P<event>[^,;?!]+?)\s*,", re.IGNORECASE)
 _HAS_LETTER = re.compile(r"[a-z]", re.IGNORECASE)

@@ -232,3 +232,16 @@ def test_a_wall_range_before_the_recording_began_says_so() -> None:
 def test_now_must_say_its_zone() -> None:
     with pytest.raises(InvalidArgument, match="timezone-aware"):
         parse_time("What happened after 3:10?", datetime(2026, 12, 5, 13))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Item 98 was paid at a till. What flavour did that till have on screen?",
+        "What offer code did till 68 show?",
+        "Which price did the till show?",
+    ],
+)
+def test_a_shops_till_is_not_a_time_word(question):
+    found = parse_time(question, NOW)
+    assert (found.before_event, found.after_event) == ("", "")
