@@ -217,8 +217,9 @@ def test_a_streamed_ask_shows_its_steps_then_the_same_answer(reasoner):
     assert isinstance(final, Answer) and all(isinstance(step, AskProgress) for step in steps)
     names = [step.step for step in steps]
     assert names[0] == "plan" and names[-1] == "answer" and "search" in names and "hop" in names
-    # The desk's clip alone does not say a code: the walk goes down the hierarchy before it hops.
-    assert {step.level for step in steps if step.step == "expand" and step.node_id.startswith("gate#")} == {1, 2, 3}
+    # Memory's clip search finds the desk's line among few look-alikes: no walk down the hierarchy, one
+    # search per hop.
+    assert names.count("search") == 2 and "expand" not in names
     [hop] = [step for step in steps if step.step == "hop"]
     assert (hop.stream_id, hop.node_id) == ("gate", DESK.clip_id)
     assert [step.elapsed_ms for step in steps] == sorted(step.elapsed_ms for step in steps)
@@ -247,8 +248,8 @@ def test_a_question_naming_nothing_is_answered_from_the_evidence(reasoner):
 
 def test_a_tiny_deadline_gives_a_partial_answer_not_an_error(reasoner):
     answer = ask_once_memory_is_back(reasoner, "What was the code for locker 42?", deadline_ms=1)
-    assert answer.answer == "the deadline came before memory answered; give the question more time"
-    assert (answer.method, answer.partial, answer.evidence) == ("not-seen", True, ())
+    assert "deadline" in answer.answer and answer.answer.startswith("I have not seen")
+    assert (answer.method, answer.partial) == ("not-seen", True)
 
 
 def test_bad_questions_get_canonical_statuses(reasoner):
