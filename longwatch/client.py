@@ -16,7 +16,7 @@ from typing import Self
 
 import grpc
 
-from longwatch import convert, errors
+from longwatch import convert, errors, security
 from longwatch.grpc_server import ANSWERED_KEY, CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
@@ -83,6 +83,7 @@ _ERROR_BY_STATUS: dict[grpc.StatusCode, type[errors.LongwatchError]] = {
     grpc.StatusCode.UNAVAILABLE: errors.Unavailable,
     grpc.StatusCode.RESOURCE_EXHAUSTED: errors.ResourceExhausted,
     grpc.StatusCode.DEADLINE_EXCEEDED: errors.DeadlineExceeded,
+    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
 }
 
 
@@ -114,12 +115,16 @@ def _unreachable_message(details: str, service: str, address: str, hint: str) ->
 class _ServiceClient:
     service = ""
 
-    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT, token: str | None = None) -> None:
         """`unreachable_hint` ends the message when nothing listens at `address`: a service calling another
-        gives its own, since the user of the CLI can neither start nor re-address that one."""
+        gives its own, since the user of the CLI can neither start nor re-address that one. `token` is sent
+        on every call (None: LONGWATCH_API_TOKEN or LONGWATCH_API_TOKEN_FILE, as the services read it)."""
         self.address = address
         self._unreachable_hint = unreachable_hint
-        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        token = security.token_from_env() if token is None else token
+        self._channel = grpc.aio.insecure_channel(
+            address, options=CHANNEL_OPTIONS, interceptors=security.client_interceptors(token)
+        )
 
     @property
     def channel(self) -> grpc.aio.Channel:
@@ -141,8 +146,8 @@ class _ServiceClient:
 class PerceptionClient(_ServiceClient):
     service = "perception"
 
-    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
-        super().__init__(address, unreachable_hint)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT, token: str | None = None) -> None:
+        super().__init__(address, unreachable_hint, token)
         self._stub = perception_pb2_grpc.PerceptionServiceStub(self._channel)
 
     async def add_stream(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
@@ -219,8 +224,8 @@ class PerceptionClient(_ServiceClient):
 class MemoryClient(_ServiceClient):
     service = "memory"
 
-    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
-        super().__init__(address, unreachable_hint)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT, token: str | None = None) -> None:
+        super().__init__(address, unreachable_hint, token)
         self._stub = memory_pb2_grpc.MemoryServiceStub(self._channel)
 
     async def search(
@@ -366,8 +371,8 @@ class MemoryClient(_ServiceClient):
 class ReasonerClient(_ServiceClient):
     service = "reasoner"
 
-    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT) -> None:
-        super().__init__(address, unreachable_hint)
+    def __init__(self, address: str, unreachable_hint: str = UNREACHABLE_HINT, token: str | None = None) -> None:
+        super().__init__(address, unreachable_hint, token)
         self._stub = reasoner_pb2_grpc.ReasonerServiceStub(self._channel)
 
     async def ask(

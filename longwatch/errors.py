@@ -36,5 +36,9 @@ class ResourceExhausted(LongwatchError):
     """Out of a bounded resource (queue, memory, GPU memory)."""
 
 
+class Unauthenticated(LongwatchError):
+    """The call lacks the API token the service requires (LONGWATCH_API_TOKEN), or carries another."""
+
+
 class DeadlineExceeded(LongwatchError):
     """The deadline passed before any answer could be formed."""

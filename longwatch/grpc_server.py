@@ -21,7 +21,8 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from longwatch import errors
+from longwatch import errors, security
+from longwatch.redaction import redact
 from longwatch.settings import Profile, setting_variables, unknown_variables
 from longwatch.validation import quote_prefix
 
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: dict[type[errors.LongwatchError], grpc.StatusCode] = {
     errors.Unavailable: grpc.StatusCode.UNAVAILABLE,
     errors.ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+    errors.Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
 }
 # Longest status detail sent: well under gRPC's 8 KiB metadata limit, past which the client would see
 # RESOURCE_EXHAUSTED instead of the real code. Messages quote values short already; this is the backstop.
@@ -68,6 +70,7 @@ def status_for(error: errors.LongwatchError) -> grpc.StatusCode:
 
 
 def _detail(text: str) -> str:
+    text = redact(text)  # a source URL's password never leaves in a status
     return text if len(text) <= MAX_DETAIL_CHARS else f"{text[:MAX_DETAIL_CHARS]}… ({len(text)} characters)"
 
 
@@ -180,10 +183,15 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 class ServiceServer:
     """A grpc.aio server with health (NOT_SERVING until `set_serving`) and reflection."""
 
-    def __init__(self, host: str, port: int, service_names: Iterable[str]) -> None:
+    def __init__(self, host: str, port: int, service_names: Iterable[str], token: str | None = None) -> None:
+        """`token`: the API token every call but health must carry (None: LONGWATCH_API_TOKEN or its file;
+        "": none required)."""
         self.address = f"{host}:{port}"
         self._service_names = list(service_names)
-        self._server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
+        token = security.token_from_env() if token is None else token
+        interceptors: list[grpc.aio.ServerInterceptor] = [security.TokenInterceptor(token)] if token else []
+        self._server = grpc.aio.server(interceptors=[*interceptors, ErrorInterceptor()], options=SERVER_OPTIONS)
+        self.requires_token = bool(token)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
@@ -205,7 +213,7 @@ class ServiceServer:
             ) from exc
         await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self._server.start()
-        logger.info("listening on %s", self.address)
+        logger.info("listening on %s%s", self.address, " (API token required)" if self.requires_token else "")
 
     async def set_serving(self) -> None:
         await self._set_status(health_pb2.HealthCheckResponse.SERVING)
@@ -241,6 +249,7 @@ def configure_logging(level: str) -> None:
         level=level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    security.install_log_redaction()
 
 
 def start_metrics_endpoint(host: str, port: int) -> Any | None:

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from longwatch.redaction import redact
 from longwatch.types import ClipRecord, StreamState, StreamStatus
 from perception import metrics
 from perception.core.clip_assembler import ClipAssembler
@@ -25,7 +26,6 @@ from perception.core.frame_queue import EndOfFrames, FrameQueue
 from perception.core.keyframes import KeyframeConfig
 from perception.core.overview import StreamOverview
 from perception.core.pipeline import DEFAULT_TOKENS_PER_FRAME, FramePipeline
-from perception.core.redaction import redact
 from perception.core.sampler import Sampler, SamplerConfig
 from perception.core.sink import ClipSink
 from perception.core.sources import FrameSource

@@ -13,8 +13,8 @@ import importlib
 from typing import TYPE_CHECKING
 
 from longwatch.errors import InvalidArgument
+from longwatch.redaction import redact_url
 from longwatch.validation import PATH_QUOTE_LIMIT, quote_prefix
-from perception.core.redaction import redact_url
 from perception.core.sources.base import FrameSource, SourceOptions
 
 if TYPE_CHECKING:

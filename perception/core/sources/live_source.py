@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import av
 
 from longwatch.errors import InvalidArgument
+from longwatch.redaction import redact, redact_url
 from longwatch.validation import PATH_QUOTE_LIMIT, quote_prefix
 from perception.core.backoff import backoff_delay_s
-from perception.core.redaction import redact, redact_url
 from perception.core.sources.av_frames import decoded, first_video_stream
 from perception.core.sources.base import SourceOptions
 from perception.core.types import DecodedFrame

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perception.core.redaction import redact, redact_url
+from longwatch.redaction import redact, redact_url
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,27 @@ def test_many_scheme_marks_are_hidden_in_one_pass():
 )
 def test_userinfo_after_any_scheme_mark_is_hidden(text, shown):
     assert redact(text) == shown
+
+
+def test_a_log_line_holding_a_source_password_is_redacted_arguments_and_exceptions_too():
+    import io
+    import logging
+
+    from longwatch.security import RedactingFilter
+
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("cannot open %s", "rtsp://admin:Pl4nted@10.0.0.5/live")
+        try:
+            raise OSError("connection refused: rtsp://admin:Pl4nted@10.0.0.5/live")
+        except OSError:
+            logger.exception("stream failed")
+    finally:
+        logger.removeHandler(handler)
+    text = written.getvalue()
+    assert "Pl4nted" not in text and text.count("rtsp://***@10.0.0.5/live") == 3  # message, source line, error
