@@ -22,7 +22,7 @@ from typing import Any
 
 import pydantic
 
-from longwatch import errors, validation
+from longwatch import errors, tracing, validation
 from longwatch.client import LongwatchClient
 from longwatch.memory_commands import add_memory_commands
 from longwatch.perception_commands import add_perception_commands
@@ -51,6 +51,7 @@ _URL_MARK = "://"
 def main(argv: Sequence[str] | None = None, *, connect: Connect | None = None) -> int:
     """Runs one command; returns the exit status. `connect` replaces LongwatchClient.connect (tests)."""
     args = build_parser().parse_args(argv)
+    tracing.new_request_id()  # the command's calls, and the services' calls for them, log under one id
     try:
         return args.handler(args, connect or LongwatchClient.connect)
     except errors.LongwatchError as exc:

@@ -16,7 +16,7 @@ from typing import Self
 
 import grpc
 
-from longwatch import convert, errors, security
+from longwatch import convert, errors, security, tracing
 from longwatch.grpc_server import ANSWERED_KEY, CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
@@ -123,7 +123,9 @@ class _ServiceClient:
         self._unreachable_hint = unreachable_hint
         token = security.token_from_env() if token is None else token
         self._channel = grpc.aio.insecure_channel(
-            address, options=CHANNEL_OPTIONS, interceptors=security.client_interceptors(token)
+            address,
+            options=CHANNEL_OPTIONS,
+            interceptors=[*tracing.client_interceptors(), *security.client_interceptors(token)],
         )
 
     @property

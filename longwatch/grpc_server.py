@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from longwatch import errors, security
+from longwatch import errors, security, tracing
 from longwatch.redaction import redact
 from longwatch.settings import Profile, setting_variables, unknown_variables
 from longwatch.validation import quote_prefix
@@ -118,6 +118,8 @@ def _wrap_unary(
     behaviour: Callable[..., Awaitable[Any]], method: str, deserialize: Deserializer | None, is_streaming: bool
 ) -> Callable[..., Awaitable[Any]]:
     async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+        tracing.use_request_id(context.invocation_metadata())
+        logger.debug("call %s", method)  # an access log at DEBUG, under the request's id
         try:
             request = _request(request_or_iterator, deserialize, method, is_streaming)
             return await behaviour(request, context)
@@ -141,6 +143,8 @@ def _wrap_stream(
     behaviour: Callable[..., Any], method: str, deserialize: Deserializer | None, is_streaming: bool
 ) -> Callable[..., Any]:
     async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+        tracing.use_request_id(context.invocation_metadata())
+        logger.debug("call %s", method)  # an access log at DEBUG, under the request's id
         try:
             request = _request(request_or_iterator, deserialize, method, is_streaming)
             async for response in behaviour(request, context):
@@ -243,12 +247,11 @@ async def run_until_signalled(start: Callable[[], Awaitable[None]], stop: Callab
         await stop()
 
 
-def configure_logging(level: str) -> None:
-    """Configures the root logger once per process; every line names its logger."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def configure_logging(level: str, log_format: str = "text") -> None:
+    """Configures the root logger once per process: every line names its logger and the request it serves
+    (text, or JSON lines with `log_format` "json"), with credentials in URLs redacted."""
+    logging.basicConfig(level=level.upper())
+    tracing.configure_handlers(log_format)
     security.install_log_redaction()
 
 
@@ -289,7 +292,7 @@ def serve_process(
         configure_logging("INFO")
         logger.error("invalid %s settings (%s*):\n%s", description, env_prefix, exc)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     fields = type(settings).model_fields
     unknown = unknown_variables(env_prefix, fields, os.environ)
     if unknown:

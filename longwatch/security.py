@@ -19,6 +19,7 @@ from pathlib import Path
 
 import grpc
 
+from longwatch.call_metadata import MetadataInterceptor
 from longwatch.errors import InvalidArgument
 from longwatch.redaction import redact
 
@@ -126,36 +127,14 @@ def _refusing(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     return grpc.stream_stream_rpc_method_handler(streaming)
 
 
-class _BearerClientInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
-    """Adds `authorization: Bearer <token>` to every call of a channel."""
-
-    def __init__(self, token: str) -> None:
-        self._metadata = bearer_metadata(token)
-
-    def _with_token(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        metadata = grpc.aio.Metadata(*(details.metadata or ()), *self._metadata)
-        return grpc.aio.ClientCallDetails(
-            details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
-        )
-
-    async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[override]
-        return await continuation(self._with_token(client_call_details), request)
-
-    async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[override]
-        return await continuation(self._with_token(client_call_details), request)
-
-    async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[override]
-        return await continuation(self._with_token(client_call_details), request_iterator)
-
-    async def intercept_stream_stream(self, continuation, client_call_details, request_iterator):  # type: ignore[override]
-        return await continuation(self._with_token(client_call_details), request_iterator)
-
-
 def client_interceptors(token: str) -> list[grpc.aio.ClientInterceptor]:
     """The interceptors a channel needs to send `token` on every call (none without a token)."""
-    return [_BearerClientInterceptor(token)] if token else []
+    if not token:
+        return []
+    sent = bearer_metadata(token)
+
+    def add_token(metadata: grpc.aio.Metadata) -> None:
+        for key, value in sent:
+            metadata.add(key, value)
+
+    return [MetadataInterceptor(add_token)]

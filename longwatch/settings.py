@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field
@@ -71,6 +72,9 @@ class CommonSettings(BaseSettings):
         description="directory for prepared models, shared by all data directories",
     )
     log_level: str = Field("INFO", validation_alias=_shared("log_level"), pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: Literal["text", "json"] = Field(
+        "text", validation_alias=_shared("log_format"), description="log lines as text or as one JSON object each"
+    )
     host: str = Field(DEFAULT_HOST, description="interface to listen on")
     drain_s: float = Field(5.0, ge=0, le=300, description="seconds in-flight calls get to finish on SIGTERM")
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
+from longwatch.tracing import current_request_id
 from longwatch.types import Answer, AnswerMethod, Evidence, Node, StreamStats, Summary, TimeRange
 from longwatch.validation import quote_prefix, validate_question, validate_stream_id, validate_stream_ids
 from reasoner import metrics
@@ -70,7 +71,7 @@ class Reasoner:
         NotFound for a stream memory does not know, Unavailable when memory cannot be reached.
         """
         started = self._clock()
-        request_id = uuid.uuid4().hex[:8]
+        request_id = current_request_id() or uuid.uuid4().hex[:8]
         try:
             question, stream_ids, deadline_s = self._validate(query)
         except InvalidArgument as exc:
