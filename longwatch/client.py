@@ -122,11 +122,14 @@ class _ServiceClient:
         self.address = address
         self._unreachable_hint = unreachable_hint
         token = security.token_from_env() if token is None else token
-        self._channel = grpc.aio.insecure_channel(
-            address,
-            options=CHANNEL_OPTIONS,
-            interceptors=[*tracing.client_interceptors(), *security.client_interceptors(token)],
-        )
+        interceptors = [*tracing.client_interceptors(), *security.client_interceptors(token)]
+        credentials = security.channel_credentials()
+        if credentials is None:
+            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=interceptors)
+        else:
+            self._channel = grpc.aio.secure_channel(
+                address, credentials, options=CHANNEL_OPTIONS, interceptors=interceptors
+            )
 
     @property
     def channel(self) -> grpc.aio.Channel:

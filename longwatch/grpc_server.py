@@ -209,15 +209,20 @@ class ServiceServer:
 
     async def start(self) -> None:
         """Binds the port and starts answering; health says NOT_SERVING until `set_serving`."""
+        credentials = security.server_credentials()
         try:
-            self._server.add_insecure_port(self.address)
+            if credentials is None:
+                self._server.add_insecure_port(self.address)
+            else:
+                self._server.add_secure_port(self.address, credentials)
         except RuntimeError as exc:
             raise errors.Unavailable(
                 f"cannot listen on {self.address} ({exc}); is another longwatch running? choose another port"
             ) from exc
         await self._set_status(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self._server.start()
-        logger.info("listening on %s%s", self.address, " (API token required)" if self.requires_token else "")
+        guards = [name for name, on in (("TLS", credentials is not None), ("API token", self.requires_token)) if on]
+        logger.info("listening on %s%s", self.address, f" ({' and '.join(guards)} required)" if guards else "")
 
     async def set_serving(self) -> None:
         await self._set_status(health_pb2.HealthCheckResponse.SERVING)

@@ -4,6 +4,9 @@
   Kubernetes secrets) is set, every service requires `authorization: Bearer <token>` on each call but the
   health checks, checked in one server interceptor and compared in constant time; the SDK and the CLI send
   it from the same variables, and so do the services' own clients of each other.
+- **TLS**: with `LONGWATCH_TLS_CERT_FILE` and `LONGWATCH_TLS_KEY_FILE` a service listens with TLS only;
+  with `LONGWATCH_TLS_CA_FILE` every client (CLI, SDK, a service calling another) connects with TLS,
+  trusting that CA. Without them, plain gRPC, for loopback and a compose network of its own.
 - **Credentials in URLs** (`rtsp://user:pass@camera/...`) are needed to open a camera and nowhere else:
   perception shows sources and errors through longwatch.redaction, and `RedactingFilter` redacts every
   log line of every service too (FFmpeg's and the libraries' own), so no log carries one.
@@ -23,6 +26,9 @@ from longwatch.call_metadata import MetadataInterceptor
 from longwatch.errors import InvalidArgument
 from longwatch.redaction import redact
 
+TLS_CERT_ENV = "LONGWATCH_TLS_CERT_FILE"  # a server's certificate chain (PEM)
+TLS_KEY_ENV = "LONGWATCH_TLS_KEY_FILE"  # its private key (PEM)
+TLS_CA_ENV = "LONGWATCH_TLS_CA_FILE"  # what a client trusts (PEM): set, every client channel uses TLS
 TOKEN_ENV = "LONGWATCH_API_TOKEN"
 TOKEN_FILE_ENV = "LONGWATCH_API_TOKEN_FILE"
 AUTHORIZATION_KEY = "authorization"
@@ -138,3 +144,35 @@ def client_interceptors(token: str) -> list[grpc.aio.ClientInterceptor]:
             metadata.add(key, value)
 
     return [MetadataInterceptor(add_token)]
+
+
+def _read_pem(variable: str, environ: Mapping[str, str]) -> bytes:
+    path = environ[variable]
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(
+            f"{variable}={path!r} cannot be read ({exc.strerror}); name a readable PEM file"
+        ) from None
+    if b"-----BEGIN" not in data:
+        raise InvalidArgument(f"{variable}={path!r} is not PEM (no -----BEGIN line); give the PEM file")
+    return data
+
+
+def server_credentials(environ: Mapping[str, str] | None = None) -> grpc.ServerCredentials | None:
+    """TLS for a server's port from LONGWATCH_TLS_CERT_FILE and LONGWATCH_TLS_KEY_FILE (None: plain)."""
+    environ = os.environ if environ is None else environ
+    has_cert, has_key = bool(environ.get(TLS_CERT_ENV)), bool(environ.get(TLS_KEY_ENV))
+    if not (has_cert or has_key):
+        return None
+    if has_cert != has_key:
+        raise InvalidArgument(f"set both {TLS_CERT_ENV} and {TLS_KEY_ENV} for TLS, or neither")
+    return grpc.ssl_server_credentials([(_read_pem(TLS_KEY_ENV, environ), _read_pem(TLS_CERT_ENV, environ))])
+
+
+def channel_credentials(environ: Mapping[str, str] | None = None) -> grpc.ChannelCredentials | None:
+    """TLS for a client channel, trusting LONGWATCH_TLS_CA_FILE (None: plain)."""
+    environ = os.environ if environ is None else environ
+    if not environ.get(TLS_CA_ENV):
+        return None
+    return grpc.ssl_channel_credentials(root_certificates=_read_pem(TLS_CA_ENV, environ))

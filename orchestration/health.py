@@ -7,14 +7,20 @@ import socket
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from longwatch import security
+
 # Seconds one health probe may take; the launcher probes again soon after.
 PROBE_TIMEOUT_S = 1.0
 
 
 def is_serving(address: str, service_name: str = "") -> bool:
     """Whether the server at `address` answers SERVING for `service_name` ("" is the whole server)."""
+    credentials = security.channel_credentials()  # the same TLS the services' clients use, if any
+    channel_of = (
+        grpc.insecure_channel if credentials is None else lambda target: grpc.secure_channel(target, credentials)
+    )
     try:
-        with grpc.insecure_channel(address) as channel:
+        with channel_of(address) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service_name), timeout=PROBE_TIMEOUT_S
             )
