@@ -25,7 +25,8 @@ TOKEN = "t0ken-4f9a-secret"
 READY_TIMEOUT_S = 180.0  # building the tiny models on a slow machine
 
 
-async def _with_secured_server(check, token: str = TOKEN):
+async def serve_raising_memory(check, token: str = TOKEN):
+    """Runs `check(address)` against a ServiceServer serving _RaisingMemory that requires `token`."""
     port = free_port()
     server = ServiceServer("127.0.0.1", port, [SERVICE], token=token)
     memory_pb2_grpc.add_MemoryServiceServicer_to_server(_RaisingMemory(), server.grpc_server)
@@ -60,7 +61,7 @@ def test_a_call_without_the_token_is_unauthenticated_saying_what_to_set():
                     pass
             assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
-    asyncio.run(_with_secured_server(check))
+    asyncio.run(serve_raising_memory(check))
 
 
 @pytest.mark.parametrize("sent", ["", "t0ken-4f9a-secreT", TOKEN + "x", "Bearer"])
@@ -69,7 +70,7 @@ def test_a_wrong_token_is_unauthenticated_through_the_sdk(sent):
         with pytest.raises(errors.Unauthenticated, match="LONGWATCH_API_TOKEN"):
             await _search(address, sent)
 
-    asyncio.run(_with_secured_server(check))
+    asyncio.run(serve_raising_memory(check))
 
 
 def test_with_the_token_the_call_reaches_the_service():
@@ -77,7 +78,7 @@ def test_with_the_token_the_call_reaches_the_service():
         with pytest.raises(errors.NotFound, match="raised NotFound"):  # the servicer's own answer
             await _search(address, TOKEN)
 
-    asyncio.run(_with_secured_server(check))
+    asyncio.run(serve_raising_memory(check))
 
 
 def test_the_sdk_reads_the_token_from_the_environment(monkeypatch, tmp_path):
@@ -90,7 +91,7 @@ def test_the_sdk_reads_the_token_from_the_environment(monkeypatch, tmp_path):
         with pytest.raises(errors.NotFound):
             await _search(address)  # the token from the environment
 
-    asyncio.run(_with_secured_server(check))
+    asyncio.run(serve_raising_memory(check))
 
 
 def test_health_needs_no_token():
@@ -99,7 +100,7 @@ def test_health_needs_no_token():
             reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
-    asyncio.run(_with_secured_server(check))
+    asyncio.run(serve_raising_memory(check))
 
 
 @pytest.mark.parametrize(

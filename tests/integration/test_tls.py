@@ -10,12 +10,9 @@ import pytest
 
 from longwatch import errors
 from longwatch.client import MemoryClient
-from longwatch.grpc_server import ServiceServer
-from longwatch.memory.v1 import memory_pb2_grpc
 from longwatch.security import TLS_CA_ENV, TLS_CERT_ENV, TLS_KEY_ENV, server_credentials
 from orchestration.health import is_serving
-from tests.integration.servers import free_port
-from tests.integration.test_grpc_server import SERVICE, _RaisingMemory
+from tests.integration.test_api_token import serve_raising_memory
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +33,7 @@ def _serve_with_tls(check, certificate, monkeypatch):
     monkeypatch.setenv(TLS_CERT_ENV, str(cert))
     monkeypatch.setenv(TLS_KEY_ENV, str(key))
 
-    async def run():
-        port = free_port()
-        server = ServiceServer("127.0.0.1", port, [SERVICE], token="")
-        memory_pb2_grpc.add_MemoryServiceServicer_to_server(_RaisingMemory(), server.grpc_server)
-        await server.start()
-        await server.set_serving()
-        try:
-            await check(f"127.0.0.1:{port}")
-        finally:
-            await server.stop(0)
-
-    asyncio.run(run())
+    asyncio.run(serve_raising_memory(check, token=""))
 
 
 async def _search(address: str) -> None:
