@@ -50,6 +50,7 @@ class PerceptionApp:
             default_sample_fps=settings.sample_fps,
             max_sample_fps=settings.max_sample_fps,
             max_streams=settings.max_streams,
+            max_streams_per_client=settings.max_streams_per_client,
             stop_timeout_s=settings.drain_s,
             push=PushOptions(
                 max_frame_bytes=settings.push_max_frame_bytes,

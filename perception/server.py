@@ -29,7 +29,7 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
         self, request: perception_pb2.AddStreamRequest, context: grpc.aio.ServicerContext
     ) -> perception_pb2.AddStreamResponse:
         command = convert.add_stream_from_pb(request)
-        status = await self._streams.add(command.stream_id, command.source, command.sample_fps)
+        status = await self._streams.add(command.stream_id, command.source, command.sample_fps, context.peer())
         return convert.add_stream_response(status)
 
     async def ListStreams(

@@ -38,6 +38,9 @@ class PerceptionSettings(CommonSettings):
         description="host:port of the memory service",
     )
     max_streams: int = Field(64, ge=1, le=10_000, description="streams watched at once; more are refused")
+    max_streams_per_client: int = Field(
+        32, ge=0, le=10_000, description="of those, streams one client host may add (0: no limit of its own)"
+    )
 
     # Sampling, frame cache and clips.
     sample_fps: float = Field(

@@ -30,6 +30,7 @@ class StreamLimits:
     default_sample_fps: float = 1.0  # used when AddStream gives 0
     max_sample_fps: float = 30.0
     max_streams: int = 64  # streams not yet final
+    max_streams_per_client: int = 32  # of those, added by one client host (0: no limit of its own)
     stop_timeout_s: float = 5.0  # a removed stream's last clips get this long to be acknowledged
     push: PushOptions = field(default_factory=PushOptions)
     push_finish_timeout_s: float = 60.0  # a PushFrames call waits this long for its clips once the client is done
@@ -76,12 +77,14 @@ class StreamRegistry:
         self._open_source = open_source
         self._make_worker = make_worker
         self._workers: dict[str, StreamWorker] = {}
+        self._clients: dict[str, str] = {}  # stream id -> the client host that added it
         self._watchers: set[asyncio.Task] = set()  # one per pushed stream: tells its source when it is final
         # Adds and removes one at a time: two adds of one name must not both pass the checks.
         self._lock = asyncio.Lock()
 
-    async def add(self, stream_id: str, source: str, sample_fps: float = 0.0) -> StreamStatus:
-        """Starts watching `source`; the source is opened (checked) before this returns.
+    async def add(self, stream_id: str, source: str, sample_fps: float = 0.0, peer: str = "") -> StreamStatus:
+        """Starts watching `source`; the source is opened (checked) before this returns. `peer` (gRPC's
+        "ipv4:host:port") is the client asking: one client host may have at most `max_streams_per_client`.
 
         A name whose stream is final (finished, failed, stopped) is replaced.
         """
@@ -89,9 +92,9 @@ class StreamRegistry:
         source = normalise_source(source)
         fps = validate_sample_fps(sample_fps, self._limits.default_sample_fps, self._limits.max_sample_fps)
         async with self._lock:
-            self._check_can_add(stream_id)
+            self._check_can_add(stream_id, client_of(peer))
             opened = await asyncio.to_thread(self._open_source, stream_id, source, fps)
-            worker = self._start(stream_id, opened, fps)
+            worker = self._start(stream_id, opened, fps, client_of(peer))
         logger.info("stream %s added: %s at %.2f fps", stream_id, opened.display, fps)
         return worker.status()
 
@@ -102,9 +105,9 @@ class StreamRegistry:
         validate_stream_id(stream_id)
         fps = validate_sample_fps(sample_fps, self._limits.default_sample_fps, self._limits.max_sample_fps)
         async with self._lock:
-            self._check_can_add(stream_id)
+            self._check_can_add(stream_id, client_of(peer))
             source = open_push_source(stream_id, self._limits.push, is_live=is_live, peer=peer)
-            worker = self._start(stream_id, source, fps)
+            worker = self._start(stream_id, source, fps, client_of(peer))
         watcher = asyncio.create_task(self._abandon_when_final(worker, source), name=f"push-{stream_id}")
         self._watchers.add(watcher)
         watcher.add_done_callback(self._watchers.discard)
@@ -142,8 +145,9 @@ class StreamRegistry:
             raise NotFound(f"no stream named {quote_prefix(stream_id)}; ListStreams shows the streams being watched")
         return worker
 
-    def _check_can_add(self, stream_id: str) -> None:
-        """Under the lock: the name is free (or its stream final) and the process has room for one more."""
+    def _check_can_add(self, stream_id: str, client: str) -> None:
+        """Under the lock: the name is free (or its stream final), the process has room for one more, and
+        so has the client."""
         previous = self._workers.get(stream_id)
         if previous is not None and not previous.status().state.is_final:
             raise AlreadyExists(
@@ -155,10 +159,17 @@ class StreamRegistry:
                 f"already watching {self._limits.max_streams} streams (LONGWATCH_PERCEPTION_MAX_STREAMS); "
                 "remove one first"
             )
+        most = self._limits.max_streams_per_client
+        if client and most and self._active_count(client) >= most:
+            raise ResourceExhausted(
+                f"this client ({client}) already has {most} streams watched "
+                "(LONGWATCH_PERCEPTION_MAX_STREAMS_PER_CLIENT); remove one first"
+            )
 
-    def _start(self, stream_id: str, source: FrameSource, fps: float) -> StreamWorker:
+    def _start(self, stream_id: str, source: FrameSource, fps: float, client: str = "") -> StreamWorker:
         worker = self._make_worker(stream_id, source, fps)
         self._workers[stream_id] = worker
+        self._clients[stream_id] = client
         worker.start()
         return worker
 
@@ -171,5 +182,18 @@ class StreamRegistry:
             "push to it again in a new PushFrames call once it is removed or final"
         )
 
-    def _active_count(self) -> int:
-        return sum(1 for worker in self._workers.values() if not worker.status().state.is_final)
+    def _active_count(self, client: str | None = None) -> int:
+        """Streams not yet final: all of them, or those `client` added."""
+        return sum(
+            1
+            for stream_id, worker in self._workers.items()
+            if not worker.status().state.is_final and (client is None or self._clients.get(stream_id) == client)
+        )
+
+
+def client_of(peer: str) -> str:
+    """The client host of a gRPC peer ("ipv4:10.0.0.7:51234" -> "10.0.0.7", "ipv6:[::1]:5" -> "[::1]")."""
+    kind, _, address = peer.partition(":")
+    if kind in ("ipv4", "ipv6") and ":" in address:
+        return address.rsplit(":", 1)[0]
+    return peer

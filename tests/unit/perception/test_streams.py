@@ -13,7 +13,7 @@ from longwatch.validation import validate_stream_id
 from perception.core.overview import StreamOverview, SynopsisSlot
 from perception.core.sources import SourceOptions, open_source
 from perception.core.stream_worker import StreamWorker
-from perception.core.streams import StreamLimits, StreamRegistry
+from perception.core.streams import StreamLimits, StreamRegistry, client_of
 from tests.unit.perception.fakes import (
     FakeSource,
     RecordingSink,
@@ -128,6 +128,28 @@ def test_the_stream_limit_counts_only_streams_not_yet_final():
         assert registry.list(["b"])[0].state is StreamState.STOPPED
 
     run(scenario)
+
+
+def test_one_client_host_may_not_take_every_stream():
+    async def scenario(harness: Harness):
+        limits = StreamLimits(max_streams=10, max_streams_per_client=2)
+        registry = StreamRegistry(limits, harness._open, harness._make_worker)
+        await registry.add("a", "/long", 0.0, peer="ipv4:10.0.0.7:50001")
+        await registry.add("b", "/long", 0.0, peer="ipv4:10.0.0.7:50002")  # another connection, same host
+        with pytest.raises(ResourceExhausted, match="10.0.0.7.*LONGWATCH_PERCEPTION_MAX_STREAMS_PER_CLIENT"):
+            await registry.add("c", "/long", 0.0, peer="ipv4:10.0.0.7:50003")
+        await registry.add("c", "/long", 0.0, peer="ipv6:[::1]:50004")  # another client has room
+        await registry.stop_all(timeout_s=5.0)
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("peer", "client"),
+    [("ipv4:10.0.0.7:51234", "10.0.0.7"), ("ipv6:[::1]:5", "[::1]"), ("unix:/tmp/s", "unix:/tmp/s"), ("", "")],
+)
+def test_the_client_of_a_peer_is_its_host(peer, client):
+    assert client_of(peer) == client
 
 
 # Pushed streams ----------------------------------------------------------------------------------
