@@ -13,6 +13,10 @@ SEARCHES_REJECTED = Counter("memory_searches_rejected_total", "Searches refused 
 WAL_REPLAYED_CLIPS = Counter("memory_wal_replayed_clips_total", "Log records re-applied to the store on start")
 STORED_CLIPS = Gauge("memory_stored_clips", "Distinct clips in memory")
 STREAMS = Gauge("memory_streams", "Streams with at least one clip in memory")
+WINDOW_CLIPS = Gauge(
+    "memory_window_clips", "Clips acknowledged and not yet in a segment: the short-term windows and any backlog"
+)
+STORE_BYTES = Gauge("memory_store_bytes", "Bytes memory holds, by store", ["store"])  # vector, metadata, keyframe
 
 WRITE_SECONDS = Histogram(
     "memory_write_seconds", "Seconds from a clip's arrival to its acknowledgement: embed, log, store"

@@ -653,6 +653,10 @@ class Memory:
         summaries = self._streams.summaries()
         metrics.STREAMS.set(len(summaries))
         metrics.STORED_CLIPS.set(sum(summary.clip_count for summary in summaries))
+        metrics.WINDOW_CLIPS.set(sum(self._frontier.window_size(summary.stream_id) for summary in summaries))
+        totals = [t for t in (self._streams.totals(summary.stream_id) for summary in summaries) if t is not None]
+        for store in ("vector", "metadata", "keyframe"):
+            metrics.STORE_BYTES.labels(store).set(sum(getattr(t, f"{store}_bytes") for t in totals))
 
     def _close_stores(self) -> None:
         self._wal.close()  # checkpoints what is applied: a clean restart replays nothing else

@@ -91,6 +91,20 @@ def test_list_streams_counts_each_clip_once_with_its_time_span(memories):
     assert run(scenario()) == [StreamSummary("dock", 1, 5.0, 6.0), StreamSummary("gate", 3, 0.0, 23.0)]
 
 
+def test_the_gauges_show_what_memory_holds_and_what_waits_for_consolidation(memories):
+    from prometheus_client import REGISTRY
+
+    async def scenario():
+        memory = await started(memories)
+        for start_s in (0.0, 10.0, 20.0):
+            await memory.write(ClipRecord("gauged", start_s, start_s + 3, "a car"))
+        await memory.close()
+
+    run(scenario())
+    assert REGISTRY.get_sample_value("memory_window_clips") >= 1  # fewer than a segment's clips: all waiting
+    assert REGISTRY.get_sample_value("memory_store_bytes", {"store": "metadata"}) > 0
+
+
 def test_everything_survives_a_restart(memories):
     async def scenario():
         memory = await started(memories)
