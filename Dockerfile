@@ -19,6 +19,7 @@ COPY perception ./perception
 COPY memory_service ./memory_service
 COPY reasoner ./reasoner
 COPY orchestration ./orchestration
+COPY longwatch_cli ./longwatch_cli
 RUN pip install .
 
 # Services listen on every interface inside the container; compose publishes them on the host's loopback.

@@ -83,8 +83,8 @@ e2e: venv
 	$(PY) -m pytest -q tests/e2e
 
 lint: venv
-	$(VENV)/bin/ruff check longwatch memory_service perception reasoner orchestration tests protos benchmarks
-	$(VENV)/bin/ruff format --check longwatch memory_service perception reasoner orchestration tests benchmarks
+	$(VENV)/bin/ruff check longwatch longwatch_cli memory_service perception reasoner orchestration tests protos benchmarks
+	$(VENV)/bin/ruff format --check longwatch longwatch_cli memory_service perception reasoner orchestration tests benchmarks
 
 protos: venv
 	$(PY) protos/generate.py

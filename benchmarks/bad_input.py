@@ -35,8 +35,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from benchmarks.bad_input_cases import Case, generate_cases
 from benchmarks.common import RESULTS_DIR, command_block, table, write_result
-from longwatch.eval.system import local_system
 from longwatch.perception.v1 import perception_pb2
+from longwatch_cli.eval.system import local_system
 from orchestration.launcher import SERVICES, Launcher, LaunchError
 
 CALL_TIMEOUT_S = 10.0  # one case; far longer than any of these requests needs when the service is well

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from longwatch.eval.machine import command_block, machine_line
-from longwatch.eval.report import percentile
+from longwatch_cli.eval.machine import command_block, machine_line
+from longwatch_cli.eval.report import percentile
 
 __all__ = ["command_block", "machine_line", "percentile", "table", "write_result"]
 

@@ -23,11 +23,11 @@ from pathlib import Path
 
 from benchmarks.common import command_block, percentile, table, write_result
 from longwatch.client import LongwatchClient
-from longwatch.demo import EventResult
 from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, make_sample
 from longwatch.settings import default_model_cache_dir
 from longwatch.types import Answer, ClipRecord, StreamState
+from longwatch_cli.demo import EventResult
 from orchestration.health import free_port
 from orchestration.launcher import SERVICES, LaunchConfig, Launcher
 

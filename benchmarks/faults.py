@@ -41,10 +41,10 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS_DIR, command_block, table, write_result
 from longwatch.client import LongwatchClient
-from longwatch.eval.system import local_system
 from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, make_sample
 from longwatch.types import ClipRecord
+from longwatch_cli.eval.system import local_system
 from orchestration.launcher import Launcher
 
 SERVICES_IN_TURN = ("memory", "perception", "reasoner")

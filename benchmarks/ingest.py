@@ -34,7 +34,7 @@ from benchmarks.common import RESULTS_DIR, command_block, table, write_result
 from benchmarks.ingest_video import CameraSpec, Event, write_camera_video
 from benchmarks.scaling_ingest import follow, process_cpu_s
 from longwatch.client import LongwatchClient
-from longwatch.eval.system import local_system
+from longwatch_cli.eval.system import local_system
 from tests.integration.live_camera import LiveCamera
 
 LIVE_STREAMS = 8

@@ -34,11 +34,11 @@ import psutil
 
 from benchmarks.common import RESULTS_DIR, command_block, percentile, table, write_result
 from longwatch.client import LongwatchClient
-from longwatch.demo import EventResult
-from longwatch.eval.system import local_system
 from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, make_sample
 from longwatch.types import StreamState, StreamStatus
+from longwatch_cli.demo import EventResult
+from longwatch_cli.eval.system import local_system
 from reasoner.settings import ReasonerSettings
 
 QUICK = {"streams": 8, "askers": 4, "minutes": 2.0}

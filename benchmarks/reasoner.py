@@ -38,9 +38,9 @@ from benchmarks.memory_report import label
 from benchmarks.memory_synthetic import SyntheticStream
 from longwatch.client import ReasonerClient
 from longwatch.errors import LongwatchError
-from longwatch.eval.scoring import is_abstention, says
 from longwatch.models.gemma import CACHE_NAME as GEMMA_CACHE_NAME
 from longwatch.types import ClipRecord
+from longwatch_cli.eval.scoring import is_abstention, says
 from memory_service.app import MemoryApp
 from memory_service.settings import MemorySettings
 from orchestration.health import free_port

@@ -36,7 +36,7 @@ from benchmarks.common import DOCS_DIR, RESULTS_DIR, command_block, write_result
 from benchmarks.scaling_history import HistoryPlan, bytes_section, history_section
 from benchmarks.scaling_ingest import frame_reuse_section, ingest_cost_section, throughput_section
 from longwatch.client import LongwatchClient
-from longwatch.eval.system import local_system
+from longwatch_cli.eval.system import local_system
 from orchestration.launcher import Launcher
 
 HISTORY_HOURS = (10 / 60, 2.0, 24.0)  # the 10 minutes and 24 hours, and a middle point

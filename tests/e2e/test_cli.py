@@ -31,9 +31,9 @@ SERVICE_NAMES = ("memory", "perception", "reasoner")
 
 
 def longwatch_command() -> list[str]:
-    """The console script beside this Python, as `make venv` installs it; `-m longwatch.cli` otherwise."""
+    """The console script beside this Python, as `make venv` installs it; `-m longwatch_cli.cli` otherwise."""
     script = Path(sys.executable).parent / "longwatch"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "longwatch.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "longwatch_cli.cli"]
 
 
 @dataclass

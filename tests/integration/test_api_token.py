@@ -141,5 +141,5 @@ def test_a_secured_service_process_refuses_the_cli_without_the_token_and_answers
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "longwatch.cli", *args]
+    command = [sys.executable, "-m", "longwatch_cli.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)

@@ -107,7 +107,7 @@ def test_a_standard_client_lists_each_service_through_reflection_and_reads_its_h
 def test_longwatch_eval_scores_a_short_generated_stream_through_the_public_api(services, tmp_path, capsys):
     """The harness's slice in `make test`: `longwatch eval --attach` on one 2-minute stream of a scene the
     system was not written for; every question gets a reply, and the report holds every score."""
-    from longwatch import cli
+    from longwatch_cli import cli
 
     argv = ["eval", "--attach", "--families", "lab_readout", "--haystack-s", "120", "--seed", "3"]
     argv += ["--perception", services["perception"], "--reasoner", services["reasoner"]]

@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from longwatch import cli
 from longwatch.client import MemoryClient, PerceptionClient
 from longwatch.errors import NotFound
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
-from longwatch.perception_commands import local_frames
 from longwatch.progress import wait_until_final
 from longwatch.sample import EVENTS, HEIGHT, WIDTH, noise_patterns, render_frame
 from longwatch.types import PushedFrame, StreamState
+from longwatch_cli import cli
+from longwatch_cli.perception_commands import local_frames
 from tests.integration.servers import memory_and_perception
 
 READY_TIMEOUT_S = 180.0

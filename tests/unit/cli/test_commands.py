@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from longwatch import cli, errors
+from longwatch import errors
 from longwatch.types import StreamState, StreamSummary
+from longwatch_cli import cli
 from tests.unit.cli.fakes import FakeClient, FakeMemory, FakePerception, FakeReasoner, status
 
 

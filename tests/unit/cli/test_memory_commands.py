@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from longwatch import cli, errors
+from longwatch import errors
 from longwatch.types import (
     Answer,
     DeletedStream,
@@ -20,6 +20,7 @@ from longwatch.types import (
     SearchResult,
     StreamStats,
 )
+from longwatch_cli import cli
 from tests.unit.cli.fakes import FakeClient, FakeMemory, FakeReasoner
 
 NOON_04 = 1_796_299_204_000  # 2026-12-03T12:00:04Z

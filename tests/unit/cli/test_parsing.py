@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from longwatch import cli
+from longwatch_cli import cli
 from tests.unit.cli.fakes import FakeClient
 
 

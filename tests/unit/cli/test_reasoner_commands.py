@@ -5,8 +5,9 @@ from dataclasses import replace
 
 import pytest
 
-from longwatch import cli, errors
+from longwatch import errors
 from longwatch.types import AskProgress, TimeRange
+from longwatch_cli import cli
 from tests.unit.cli.fakes import ANSWER, FakeClient, FakeReasoner
 
 STEPS = (

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from longwatch import cli
-from longwatch.demo import EventResult, format_result, is_demo_passed, top_evidence_overlaps
 from longwatch.sample import EVENTS
 from longwatch.types import Answer, Evidence
+from longwatch_cli import cli
+from longwatch_cli.demo import EventResult, format_result, is_demo_passed, top_evidence_overlaps
 from orchestration.launcher import LaunchError, ServiceDied
 from orchestration.signals import Terminated
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from longwatch.eval.episode import Episode, Question, QuestionType
-from longwatch.eval.scoring import CitedRange, Reply
+from longwatch_cli.eval.episode import Episode, Question, QuestionType
+from longwatch_cli.eval.scoring import CitedRange, Reply
 
 ABSTAIN = "I have not seen anything about that yet."
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from longwatch import cli
-from longwatch.eval.command import plan_from_args
-from longwatch.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S
+from longwatch_cli import cli
+from longwatch_cli.eval.command import plan_from_args
+from longwatch_cli.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S
 
 
 def _parse(*argv: str):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import av
 import pytest
 
-from longwatch.eval.episode import Episode, QuestionType, Slot
-from longwatch.eval.families import FAMILIES, get_family
-from longwatch.eval.plan import CELL_S, Mix
-from longwatch.eval.questions import plan_episode
-from longwatch.eval.render import write_video
-from longwatch.eval.runner import FULL_LONG_MIX
+from longwatch_cli.eval.episode import Episode, QuestionType, Slot
+from longwatch_cli.eval.families import FAMILIES, get_family
+from longwatch_cli.eval.plan import CELL_S, Mix
+from longwatch_cli.eval.questions import plan_episode
+from longwatch_cli.eval.render import write_video
+from longwatch_cli.eval.runner import FULL_LONG_MIX
 
 SEEDS = (1, 2, 3, 101)
 

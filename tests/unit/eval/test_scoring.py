@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from longwatch.eval.episode import Question, QuestionType
-from longwatch.eval.families import FAMILIES
-from longwatch.eval.plan import Mix
-from longwatch.eval.questions import plan_episode
-from longwatch.eval.report import calibration, summarise
-from longwatch.eval.scoring import (
+from longwatch_cli.eval.episode import Question, QuestionType
+from longwatch_cli.eval.families import FAMILIES
+from longwatch_cli.eval.plan import Mix
+from longwatch_cli.eval.questions import plan_episode
+from longwatch_cli.eval.report import calibration, summarise
+from longwatch_cli.eval.scoring import (
     CitedRange,
     Reply,
     first_number,
@@ -175,7 +175,7 @@ def test_calibration_and_wilson_intervals():
 
 
 def test_a_report_can_be_rescored_from_its_json(episodes, tmp_path):
-    from longwatch.eval.runner import EvalPlan, rescore, write_report
+    from longwatch_cli.eval.runner import EvalPlan, rescore, write_report
 
     scores = [score(q, perfect(q)) for q in _questions(episodes)]
     plan = EvalPlan(seed=11, families=("lab_readout",), haystacks_s=(600.0,))

@@ -168,7 +168,7 @@ def test_an_undecodable_jpeg_body_fails_the_stream_with_its_time():
 
 
 def test_the_push_command_reads_a_video_with_its_frame_times_and_a_folder_of_jpegs(tmp_path):
-    from longwatch.perception_commands import local_frames
+    from longwatch_cli.perception_commands import local_frames
     from tests.unit.perception.fakes import write_video
 
     video = write_video(tmp_path / "v.mp4", duration_s=1.0, fps=5, scenes=[(0.0, (200, 0, 0))])

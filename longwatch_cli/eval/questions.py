@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from longwatch.eval import wording
-from longwatch.eval.episode import Episode, Fact, QuestionType, Slot
-from longwatch.eval.families import Family
-from longwatch.eval.plan import CELL_S, CHAIN_GAP_CELLS, Mix, Planner
 from longwatch.times import format_range_s
+from longwatch_cli.eval import wording
+from longwatch_cli.eval.episode import Episode, Fact, QuestionType, Slot
+from longwatch_cli.eval.families import Family
+from longwatch_cli.eval.plan import CELL_S, CHAIN_GAP_CELLS, Mix, Planner
 
 FILL_FRACTION = 0.5  # free main cells that get an unrelated message: the haystack is not empty
 SIDE_FILL_FRACTION = 0.3

@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from longwatch.eval.episode import Episode, Fact, Hardness, Question, QuestionType, Show, Slot
-from longwatch.eval.families import Attribute, Family, ValueKind
+from longwatch_cli.eval.episode import Episode, Fact, Hardness, Question, QuestionType, Show, Slot
+from longwatch_cli.eval.families import Attribute, Family, ValueKind
 
 CELL_S = 30.0  # seconds of stream a main-display message owns
 CHAIN_GAP_CELLS = 4  # hops of a chain at least this many cells (2 minutes) apart, where the stream allows

@@ -22,10 +22,10 @@ from typing import Any
 from longwatch import errors, validation
 from longwatch.times import format_range_s, format_span, format_wall_ms, parse_stream_time_s, parse_utc_ms
 from longwatch.types import Answer, AskProgress, Evidence, Summary, TimeRange
+from longwatch_cli.output import EXIT_OK
 
 Action = Callable[[Any, argparse.Namespace], Awaitable[int]]
-ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch.cli._client_command
-EXIT_OK = 0
+ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch_cli.cli._client_command
 # A wall-clock time starts with its date; a stream time never holds a "-" past its first character.
 _DATE_START = re.compile(r"\d{4}-\d{2}-\d{2}")
 PARTIAL_NOTE = "(partial: the deadline came first)"

@@ -8,8 +8,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from longwatch.eval.scoring import Score, wilson_interval
 from longwatch.times import format_time_s
+from longwatch_cli.eval.scoring import Score, wilson_interval
 
 CALIBRATION_BINS = 5  # equal-width confidence bins over [0, 1]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 
-from longwatch.eval.episode import Fact
-from longwatch.eval.families import Family
 from longwatch.times import format_time_s
+from longwatch_cli.eval.episode import Fact
+from longwatch_cli.eval.families import Family
 
 
 def spoken_subject(family: Family, subject: str) -> str:

@@ -25,10 +25,10 @@ from typing import Any
 from longwatch import errors, validation
 from longwatch.times import format_range_s, format_time_s, parse_stream_time_s
 from longwatch.types import Overview, PushedFrame, StreamState
+from longwatch_cli.output import EXIT_OK
 
 Action = Callable[[Any, argparse.Namespace], Awaitable[int]]
-ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch.cli._client_command
-EXIT_OK = 0
+ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch_cli.cli._client_command
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 _PROGRESS_EVERY_FRAMES = 100  # a line on stderr this often while pushing
 

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from longwatch.eval.families import family_names
-from longwatch.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S, EvalPlan, rescore, run_eval, write_report
+from longwatch_cli.eval.families import family_names
+from longwatch_cli.eval.runner import FULL_HAYSTACKS_S, QUICK_HAYSTACKS_S, EvalPlan, rescore, run_eval, write_report
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def run_eval_command(args: argparse.Namespace, profile: str, model_cache: Path) 
             run_eval({k: v for k, v in addresses.items() if v}, plan, videos, args.deadline_ms)
         )
     else:
-        from longwatch.eval.system import local_system
+        from longwatch_cli.eval.system import local_system
 
         with tempfile.TemporaryDirectory(prefix="longwatch-eval-") as root:
             logger.info("longwatch eval: starting the services (profile %s) in %s", profile, root)

@@ -16,8 +16,8 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from longwatch.eval.episode import Episode, Hardness, Show, Slot
-from longwatch.eval.families import Family, Style, get_family
+from longwatch_cli.eval.episode import Episode, Hardness, Show, Slot
+from longwatch_cli.eval.families import Family, Style, get_family
 
 WIDTH, HEIGHT = 640, 360
 NOISE_PATTERNS = 8  # drawn once per episode and picked at random per frame

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from longwatch import errors, validation
-from longwatch.memory_output import (
+from longwatch.times import format_wall_ms, parse_stream_time_s, parse_utc_ms
+from longwatch.types import KeyframeData
+from longwatch_cli.memory_output import (
     format_deleted,
     format_expand,
     format_get,
@@ -31,13 +33,11 @@ from longwatch.memory_output import (
     keyframe_json,
     print_json,
 )
-from longwatch.times import format_wall_ms, parse_stream_time_s, parse_utc_ms
-from longwatch.types import KeyframeData
+from longwatch_cli.output import EXIT_OK
 
 Action = Callable[[Any, argparse.Namespace], Awaitable[int]]
-ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch.cli._client_command
+ClientCommand = Callable[[Action], Callable[..., int]]  # longwatch_cli.cli._client_command
 Check = Callable[[argparse.Namespace], str | None]  # a reason the arguments do not fit together, or None
-EXIT_OK = 0
 # Memory's ids may hold characters a file name must not ('/' above all); those become '_'.
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._@#-]")
 

@@ -24,7 +24,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from longwatch.eval.episode import Question, QuestionType, TimeRange
+from longwatch_cli.eval.episode import Question, QuestionType, TimeRange
 
 TIME_TOLERANCE_S = 4.0  # one clip: evidence and answers come at clip granularity
 WHEN_MAX_WIDTH_FACTOR = 3.0

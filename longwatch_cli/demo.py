@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from longwatch import errors
-from longwatch.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished
 from longwatch.client import LongwatchClient
 from longwatch.progress import wait_until_final
 from longwatch.sample import Event, make_sample
 from longwatch.times import format_range_s
 from longwatch.types import Answer, StreamState
+from longwatch_cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished
 from orchestration.health import free_port
 from orchestration.launcher import SERVICES, LaunchConfig, Launcher, LaunchError
 from orchestration.signals import Terminated, sigterm_raises

@@ -24,10 +24,7 @@ import pydantic
 
 from longwatch import errors, tracing, validation
 from longwatch.client import LongwatchClient
-from longwatch.memory_commands import add_memory_commands
-from longwatch.perception_commands import add_perception_commands
 from longwatch.progress import wait_until_final
-from longwatch.reasoner_commands import add_reasoner_commands
 from longwatch.settings import (
     DEFAULT_HOST,
     DEFAULT_MEMORY_PORT,
@@ -41,9 +38,12 @@ from longwatch.settings import (
 )
 from longwatch.times import format_range_s, format_time_s
 from longwatch.types import StreamState, StreamStatus, StreamSummary
+from longwatch_cli.memory_commands import add_memory_commands
+from longwatch_cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished
+from longwatch_cli.perception_commands import add_perception_commands
+from longwatch_cli.reasoner_commands import add_reasoner_commands
 
 Connect = Callable[..., Any]  # LongwatchClient.connect, or a fake of it in tests
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 PROFILES = [profile.value for profile in Profile]
 _URL_MARK = "://"
 
@@ -176,7 +176,7 @@ def _add_sample_and_demo(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_eval(commands: argparse._SubParsersAction, addresses: argparse.ArgumentParser) -> None:
-    from longwatch.eval.command import add_eval_parser
+    from longwatch_cli.eval.command import add_eval_parser
 
     add_eval_parser(commands, addresses)
     commands.choices["eval"].set_defaults(handler=_cmd_eval)
@@ -256,7 +256,7 @@ def _cmd_make_sample(args: argparse.Namespace, connect: Connect) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, connect: Connect) -> int:
-    from longwatch.demo import run_demo
+    from longwatch_cli.demo import run_demo
 
     settings = common_settings()
     configure_cli_logging()
@@ -270,8 +270,8 @@ def _cmd_demo(args: argparse.Namespace, connect: Connect) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace, connect: Connect) -> int:
-    from longwatch.eval.command import run_eval_command
-    from longwatch.eval.plan import PlanError
+    from longwatch_cli.eval.command import run_eval_command
+    from longwatch_cli.eval.plan import PlanError
     from orchestration.launcher import LaunchError
 
     settings = common_settings()
@@ -367,14 +367,6 @@ def status_to_json(status: StreamStatus) -> dict[str, object]:
 
 def summary_to_json(summary: StreamSummary) -> dict[str, object]:
     return asdict(summary)
-
-
-def describe_finished(status: StreamStatus) -> str:
-    return (
-        f"{status.stream_id}: {status.state.value}, {status.position_s:.1f} s of video; frames "
-        f"{status.frames_seen} seen, {status.frames_encoded} encoded, {status.frames_reused} reused, "
-        f"{status.frames_dropped} dropped; {status.clips_written} clips written"
-    )
 
 
 def format_streams(watched: Sequence[StreamStatus], held: Sequence[StreamSummary]) -> str:

@@ -17,16 +17,16 @@ from pathlib import Path
 
 from longwatch import errors
 from longwatch.client import LongwatchClient
-from longwatch.eval import report
-from longwatch.eval.episode import Episode, Question, question_from_dict
-from longwatch.eval.families import get_family
-from longwatch.eval.machine import command_block
-from longwatch.eval.plan import Mix
-from longwatch.eval.questions import plan_episode
-from longwatch.eval.render import write_video
-from longwatch.eval.scoring import CitedRange, Reply, Score, score
 from longwatch.progress import wait_until_final
 from longwatch.types import Answer, StreamState
+from longwatch_cli.eval import report
+from longwatch_cli.eval.episode import Episode, Question, question_from_dict
+from longwatch_cli.eval.families import get_family
+from longwatch_cli.eval.machine import command_block
+from longwatch_cli.eval.plan import Mix
+from longwatch_cli.eval.questions import plan_episode
+from longwatch_cli.eval.render import write_video
+from longwatch_cli.eval.scoring import CitedRange, Reply, Score, score
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def write_report(scores: Sequence[Score], plan: EvalPlan, command: str, results:
             command_block(command),
             f"Mode {mode}, seed {plan.seed}: {len(plan.families)} scene families ({', '.join(plan.families)}), "
             f"haystacks of {', '.join(f'{h:.0f} s' for h in plan.haystacks_s)} at 1 fps, {len(scores)} questions. "
-            "Scoring (longwatch/eval/scoring.py): upper case, punctuation to spaces; a value answer must hold the "
+            "Scoring (longwatch_cli/eval/scoring.py): upper case, punctuation to spaces; a value answer must hold the "
             "expected value and none of the distractors' values; OCR confusions are not forgiven except in the "
             "OCR-forgiving column; a 'when' answer must overlap the needle within 4 s; a count must be exact; a "
             "duration within 25% or 5 s; an absent question is right only when the reply says it was not seen.",
