@@ -16,7 +16,7 @@ from typing import Self
 
 import grpc
 
-from longwatch import convert, errors, security, tracing
+from longwatch import convert, errors, perception_convert, reasoner_convert, security, tracing
 from longwatch.grpc_server import ANSWERED_KEY, CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
@@ -33,6 +33,7 @@ from longwatch.settings import (
 from longwatch.types import (
     Answer,
     AskProgress,
+    AskQuery,
     ClipRecord,
     DeletedStream,
     DescribeResult,
@@ -46,6 +47,7 @@ from longwatch.types import (
     SearchResult,
     StreamStatus,
     StreamSummary,
+    SummarizeQuery,
     Summary,
     TimeRange,
 )
@@ -66,9 +68,6 @@ from longwatch.validation import (
     validate_vector,
     validate_wall_range_ms,
 )
-from perception import convert as perception_convert  # pure conversions; no model or decoder code
-from reasoner import convert as reasoner_convert  # pure conversions, as perception's
-from reasoner.core.types import AskQuery, SummarizeQuery
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # AskRequest.deadline_ms
 _LONGEST_CALL_S = 3600.0  # the servers refuse longer deadlines; the transport timeout need not exceed it

@@ -284,6 +284,25 @@ WHOLE_HISTORY = TimeRange()  # the open range: a default argument that reads "no
 
 
 @dataclass(frozen=True)
+class AskQuery:
+    """An Ask request as the core sees it; deadline_ms = 0 means the server's default."""
+
+    question: str
+    stream_ids: tuple[str, ...] = ()
+    deadline_ms: int = 0
+    time_range: TimeRange = WHOLE_HISTORY  # only evidence overlapping it; open = the whole history
+
+
+@dataclass(frozen=True)
+class SummarizeQuery:
+    """A Summarize request: one stream over a time range (open = all of it)."""
+
+    stream_id: str
+    time_range: TimeRange = WHOLE_HISTORY
+    deadline_ms: int = 0
+
+
+@dataclass(frozen=True)
 class Evidence:
     stream_id: str
     start_s: float

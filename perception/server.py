@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import grpc
 
+from longwatch import perception_convert as convert
 from longwatch.errors import FailedPrecondition
 from longwatch.perception.v1 import perception_pb2, perception_pb2_grpc
-from perception import convert
+from perception import responses
 from perception.core.streams import StreamRegistry
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
         self, request: perception_pb2.GetOverviewRequest, context: grpc.aio.ServicerContext
     ) -> perception_pb2.GetOverviewResponse:
         command = convert.get_overview_from_pb(request)
-        return convert.overview_response(self._streams.overview(command.stream_id), command.include_jpeg)
+        return responses.overview_response(self._streams.overview(command.stream_id), command.include_jpeg)
 
     async def Describe(
         self, request: perception_pb2.DescribeRequest, context: grpc.aio.ServicerContext
@@ -76,4 +77,4 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
         description = await self._describer.describe(
             command.stream_id, command.keyframe_ids, command.start_s, command.end_s, command.instruction
         )
-        return convert.describe_response(description)
+        return responses.describe_response(description)

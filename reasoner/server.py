@@ -13,10 +13,10 @@ from typing import Protocol
 
 import grpc
 
+from longwatch import reasoner_convert as convert
 from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
-from longwatch.types import Answer, AskProgress, Summary
-from reasoner import convert
-from reasoner.core.types import AskQuery, ProgressSink, ReasonerLimits, SummarizeQuery
+from longwatch.types import Answer, AskProgress, AskQuery, SummarizeQuery, Summary
+from reasoner.core.types import ProgressSink, ReasonerLimits
 
 logger = logging.getLogger(__name__)
 

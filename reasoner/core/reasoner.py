@@ -21,7 +21,17 @@ from datetime import UTC, datetime
 
 from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
 from longwatch.tracing import current_request_id
-from longwatch.types import Answer, AnswerMethod, Evidence, Node, StreamStats, Summary, TimeRange
+from longwatch.types import (
+    Answer,
+    AnswerMethod,
+    AskQuery,
+    Evidence,
+    Node,
+    StreamStats,
+    SummarizeQuery,
+    Summary,
+    TimeRange,
+)
 from longwatch.validation import quote_prefix, validate_question, validate_stream_id, validate_stream_ids
 from reasoner import metrics
 from reasoner.core.answerer import Answerer
@@ -31,7 +41,7 @@ from reasoner.core.question import plan_question
 from reasoner.core.retriever import Retriever
 from reasoner.core.summaries import summarize
 from reasoner.core.time_expr import TimeConstraint, resolve
-from reasoner.core.types import AskQuery, Budget, ProgressSink, ReasonerLimits, SummarizeQuery
+from reasoner.core.types import Budget, ProgressSink, ReasonerLimits
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Domain types internal to the reasoner; the shared ones (SearchHit, Evidence, Answer) live in longwatch.types."""
+"""Domain types internal to the reasoner; the shared ones (SearchHit, Evidence, Answer, AskQuery) live in
+longwatch.types."""
 
 from __future__ import annotations
 
@@ -7,27 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from longwatch.types import AnswerMethod, AskProgress, SearchHit, TimeRange
-
-
-@dataclass(frozen=True)
-class AskQuery:
-    """An Ask request as the core sees it; deadline_ms = 0 means the server's default."""
-
-    question: str
-    stream_ids: tuple[str, ...] = ()
-    deadline_ms: int = 0
-    time_range: TimeRange = TimeRange()  # only evidence overlapping it; open = the whole history
-
-
-@dataclass(frozen=True)
-class SummarizeQuery:
-    """A Summarize request: one stream over a time range (open = all of it)."""
-
-    stream_id: str
-    time_range: TimeRange = TimeRange()
-    deadline_ms: int = 0
-
+from longwatch.types import AnswerMethod, AskProgress, SearchHit
 
 # Receives each step of an Ask as it happens (the streaming RPC sends them on); must not block.
 ProgressSink = Callable[[AskProgress], None]

@@ -8,13 +8,13 @@ import asyncio
 import pytest
 
 from longwatch.settings import default_model_cache_dir
-from longwatch.types import SearchHit
+from longwatch.types import AskQuery, SearchHit
 from reasoner.core.answerer import Answerer
 from reasoner.core.evidence_text import tokens
 from reasoner.core.llm import LLM, load_llm
 from reasoner.core.prompting import ANSWER_STOP, build_prompt
 from reasoner.core.reasoner import Reasoner
-from reasoner.core.types import AnswerMethod, AskQuery, Budget, LLMOptions
+from reasoner.core.types import AnswerMethod, Budget, LLMOptions
 from tests.unit.reasoner.fakes import FakeMemory, clip
 
 pytestmark = pytest.mark.slow

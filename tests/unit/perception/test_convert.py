@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from longwatch import perception_convert as convert
 from longwatch.errors import InvalidArgument
 from longwatch.perception.v1 import perception_pb2
 from longwatch.types import (
@@ -18,7 +19,7 @@ from longwatch.types import (
     StreamState,
     StreamStatus,
 )
-from perception import convert
+from perception import responses
 from perception.core.overview import DetailFrame, StreamOverview, SynopsisSlot
 
 STATUS = StreamStatus(
@@ -101,7 +102,7 @@ OVERVIEW = StreamOverview(
 
 
 def test_overview_round_trip_with_and_without_jpeg():
-    full = convert.overview_from_pb(convert.overview_response(OVERVIEW, include_jpeg=True))
+    full = convert.overview_from_pb(responses.overview_response(OVERVIEW, include_jpeg=True))
     assert full == Overview(
         stream_id="gate",
         slots=tuple(OverviewSlot(s.weight, s.start_s, s.end_s) for s in OVERVIEW.slots),
@@ -110,7 +111,7 @@ def test_overview_round_trip_with_and_without_jpeg():
         max_details=8,
         frames_merged=11,
     )
-    light = convert.overview_from_pb(convert.overview_response(OVERVIEW, include_jpeg=False))
+    light = convert.overview_from_pb(responses.overview_response(OVERVIEW, include_jpeg=False))
     assert [d.jpeg for d in light.details] == [b"", b""] and light.slots == full.slots
 
 
@@ -172,5 +173,5 @@ class _Description:  # the core's Description (perception.core.describe) has the
 
 def test_describe_response_round_trip():
     description = _Description("a red car, plate KX-42", ("KX-42",), ("gate@1#k0",))
-    result = convert.describe_result_from_pb(convert.describe_response(description))
+    result = convert.describe_result_from_pb(responses.describe_response(description))
     assert result == DescribeResult(description.text, description.lines, description.keyframe_ids)

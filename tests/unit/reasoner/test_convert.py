@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from longwatch import reasoner_convert as convert
 from longwatch.reasoner.v1 import reasoner_pb2
-from longwatch.types import Answer, AnswerMethod, AskProgress, Evidence, Summary, TimeRange
-from reasoner import convert
-from reasoner.core.types import AskQuery, SummarizeQuery
+from longwatch.types import Answer, AnswerMethod, AskProgress, AskQuery, Evidence, SummarizeQuery, Summary, TimeRange
 
 
 def test_query_round_trip():

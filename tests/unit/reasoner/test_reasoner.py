@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from longwatch.errors import InvalidArgument, NotFound, Unavailable
-from longwatch.types import WHOLE_HISTORY, AnswerMethod, TimeRange
+from longwatch.types import WHOLE_HISTORY, AnswerMethod, AskQuery, SummarizeQuery, TimeRange
 from reasoner.core.answerer import Answerer
 from reasoner.core.reasoner import Reasoner
-from reasoner.core.types import AskQuery, ReasonerLimits, SummarizeQuery
+from reasoner.core.types import ReasonerLimits
 from tests.unit.reasoner.fakes import FakeClock, FakeLLM, FakeMemory, clip, scene
 
 pytestmark = pytest.mark.anyio

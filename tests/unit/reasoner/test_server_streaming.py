@@ -14,9 +14,9 @@ from longwatch import errors
 from longwatch.client import ReasonerClient
 from longwatch.grpc_server import SERVER_OPTIONS, ErrorInterceptor
 from longwatch.reasoner.v1 import reasoner_pb2, reasoner_pb2_grpc
-from longwatch.types import Answer, AskProgress, Evidence, Summary, TimeRange
+from longwatch.types import Answer, AskProgress, AskQuery, Evidence, SummarizeQuery, Summary, TimeRange
 from orchestration.health import free_port
-from reasoner.core.types import AskQuery, ProgressSink, SummarizeQuery
+from reasoner.core.types import ProgressSink
 from reasoner.server import ReasonerServicer, effective_deadline_ms
 
 pytestmark = pytest.mark.anyio

@@ -1,7 +1,8 @@
-"""Perception request parsing and response building; the StreamStatus conversion is in longwatch.convert.
+"""Perception request parsing and response building, shared by the server and the SDK; the StreamStatus
+conversion is in longwatch.convert.
 
 The `*_from_pb` of responses give the SDK's types (longwatch.types), so the client reads them here too.
-Core types are imported for type checking only: this module loads no model or decoder code.
+It imports nothing of perception: the responses built from its core types are in perception/responses.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from longwatch import convert
 from longwatch.errors import InvalidArgument
@@ -24,10 +24,6 @@ from longwatch.types import (
     StreamStatus,
 )
 from longwatch.validation import quote_prefix, validate_node_id, validate_stream_id, validate_stream_time_s
-
-if TYPE_CHECKING:
-    from perception.core.describe import Description
-    from perception.core.overview import StreamOverview
 
 MAX_INSTRUCTION_CHARS = 2000  # a Describe instruction: a question and what to look for, not a document
 MAX_DESCRIBE_KEYFRAMES = 16  # keyframes one Describe looks at: a VLM sees a handful of images per call
@@ -143,25 +139,6 @@ def get_overview_to_pb(command: GetOverview) -> perception_pb2.GetOverviewReques
     return perception_pb2.GetOverviewRequest(stream_id=command.stream_id, include_jpeg=command.include_jpeg)
 
 
-def overview_response(overview: StreamOverview, include_jpeg: bool) -> perception_pb2.GetOverviewResponse:
-    """The overview; the detail frames' JPEG bytes only when asked for (tens of KB each)."""
-    slots = [perception_pb2.SynopsisSlot(weight=s.weight, start_s=s.start_s, end_s=s.end_s) for s in overview.slots]
-    details = [
-        perception_pb2.DetailFrame(
-            t_s=d.t_s, slot=d.slot, similarity=d.similarity, jpeg=d.jpeg if include_jpeg else b""
-        )
-        for d in overview.details
-    ]
-    return perception_pb2.GetOverviewResponse(
-        stream_id=overview.stream_id,
-        slots=slots,
-        details=details,
-        max_slots=overview.max_slots,
-        max_details=overview.max_details,
-        frames_merged=overview.frames_merged,
-    )
-
-
 def overview_from_pb(response: perception_pb2.GetOverviewResponse) -> Overview:
     return Overview(
         stream_id=response.stream_id,
@@ -242,12 +219,6 @@ def _keyframe_ids(stream_id: str, keyframe_ids: Sequence[str]) -> tuple[str, ...
                 'pass ids as memory gives them, "<clip_id>#k<i>", of this stream'
             )
     return tuple(dict.fromkeys(keyframe_ids))
-
-
-def describe_response(description: Description) -> perception_pb2.DescribeResponse:
-    return perception_pb2.DescribeResponse(
-        text=description.text, lines=description.lines, keyframe_ids=description.keyframe_ids
-    )
 
 
 def describe_result_from_pb(response: perception_pb2.DescribeResponse) -> DescribeResult:

@@ -1,4 +1,5 @@
-"""Reasoner request parsing and response building; shared message conversions are in longwatch.convert.
+"""Reasoner request parsing and response building, shared by the server and the SDK; the conversions
+every service uses are in longwatch.convert.
 
 Values pass through unchecked: the core refuses what it cannot use (an empty question, a negative deadline,
 NaN or negative times, a start after its end) with a message that says what to change."""
@@ -9,8 +10,7 @@ from typing import Protocol
 
 from longwatch import convert
 from longwatch.reasoner.v1 import reasoner_pb2
-from longwatch.types import Answer, AskProgress, Summary, TimeRange
-from reasoner.core.types import AskQuery, SummarizeQuery
+from longwatch.types import Answer, AskProgress, AskQuery, SummarizeQuery, Summary, TimeRange
 
 
 class _RangeMessage(Protocol):
