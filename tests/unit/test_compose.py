@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from longwatch.security import TLS_CA_ENV, TLS_CERT_ENV, TLS_KEY_ENV, TOKEN_ENV, TOKEN_FILE_ENV
 from longwatch.settings import setting_variables
 from memory_service.settings import MemorySettings
 from perception.settings import PerceptionSettings
 from reasoner.settings import ReasonerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Read by every service's longwatch.security, not by its settings.
+SECURITY_VARIABLES = {TOKEN_ENV, TOKEN_FILE_ENV, TLS_CERT_ENV, TLS_KEY_ENV, TLS_CA_ENV}
 SERVICES = {
     "memory": ("memory_service", MemorySettings, "LONGWATCH_MEMORY_", 50062),
     "perception": ("perception", PerceptionSettings, "LONGWATCH_PERCEPTION_", 50061),
@@ -41,7 +44,7 @@ def dockerfile_env() -> set[str]:
 def test_each_container_sets_only_settings_its_service_reads(compose_file, service):
     module, settings_type, prefix, _ = SERVICES[service]
     environment = load(compose_file)["services"][service].get("environment", {})
-    known = setting_variables(prefix, settings_type.model_fields)
+    known = setting_variables(prefix, settings_type.model_fields) | SECURITY_VARIABLES
     assert set(environment) <= known, f"{service} in {compose_file}: {set(environment) - known}"
 
 
@@ -52,7 +55,8 @@ def test_each_container_runs_its_module_and_checks_its_default_port(service):
     assert spec["command"] == ["python", "-m", module]
     assert (ROOT / module / "__main__.py").exists()
     assert spec["healthcheck"]["test"] == ["CMD", "python", "-m", "orchestration.healthcheck", f"127.0.0.1:{port}"]
-    assert spec["ports"] == [f"127.0.0.1:{port}:{port}"]
+    metrics_port = int(spec["environment"][f"{prefix}METRICS_PORT"])  # metrics are on by default in compose
+    assert spec["ports"] == [f"127.0.0.1:{port}:{port}", f"127.0.0.1:{metrics_port}:{metrics_port}"]
     assert f"{prefix}HOST" in dockerfile_env()  # listens beyond the container's own loopback
 
 
