@@ -23,7 +23,6 @@ from reasoner.core.question import FUNCTION_WORDS, Entity, Kind, QuestionPlan, p
 from reasoner.core.records import (
     Reading,
     caption_and_lines,
-    entities_in,
     holds_text,
     line_key,
     lines_of,
@@ -651,4 +650,4 @@ def _quote(plan: QuestionPlan) -> str:
     return " or ".join(named) if named else "that"
 
 
-__all__ = ["Answers", "AskState", "Reply", "entities_in"]
+__all__ = ["Answers", "AskState", "Reply"]

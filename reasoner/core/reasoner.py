@@ -23,9 +23,7 @@ from longwatch.errors import DeadlineExceeded, InvalidArgument, NotFound
 from longwatch.tracing import current_request_id
 from longwatch.types import (
     Answer,
-    AnswerMethod,
     AskQuery,
-    Evidence,
     Node,
     StreamStats,
     SummarizeQuery,
@@ -237,6 +235,3 @@ def _validate_range(span: TimeRange) -> None:
 
 def _named(plan) -> str:
     return ", ".join([*plan.quoted, *(e.text for e in plan.entities), *plan.codes])
-
-
-__all__ = ["Reasoner", "AnswerMethod", "Evidence"]
