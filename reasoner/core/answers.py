@@ -474,8 +474,8 @@ class Answers:
         return Reply(text, AnswerMethod.SUMMARY, 0.7, tuple(Cited(hit) for _, hit in listed))
 
     async def _described(self, state: AskState) -> Reply:
-        """A question that names no number, code or quoted line: the clips sharing its words, read by the
-        labelled-value rule and the LLM answerer; below the relevance floor, not seen."""
+        """A question that names no number, code or quoted line: the clips sharing its words, read as
+        records where a line labels what is asked, else by the LLM answerer; below the floor, not seen."""
         plan = state.plan
         assert plan is not None
 
@@ -520,7 +520,8 @@ class Answers:
         return images
 
     async def _when_described(self, state: AskState, found: Exploration, ranked: list[SearchHit]) -> Reply:
-        clips = found.clips() or ranked[:1]
+        similar = [hit for hit in ranked[:1] if hit.score >= _SIMILARITY_FLOOR]
+        clips = found.clips() or similar
         if not clips:
             return Reply.not_seen(f"{NOT_SEEN} anything about that.", (), 0.5)
         best = clips[0]

@@ -508,3 +508,9 @@ async def test_questions_in_a_burst_share_one_stats_call_for_a_moment():
     clock.advance(5.0)
     await ask(reasoner, "What was the code for locker 42?", streams=["dock"])
     assert [call[0] for call in memory.calls].count("stats") == 2
+
+
+async def test_when_something_never_seen_appeared_is_not_seen_rather_than_the_nearest_clip():
+    reasoner, _, _ = make()
+    answer = await ask(reasoner, "When did the giraffe appear?")
+    assert answer.method == AnswerMethod.NOT_SEEN and answer.answer.startswith("I have not seen")
