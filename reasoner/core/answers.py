@@ -293,7 +293,7 @@ class Answers:
             cited = (*chain, Cited(best.line.hit, hop), *(Cited(r.line.hit, hop) for r in others))
             quality = 0.9 if best.asked_matched >= len(plan.asked) else 0.75
             confidence = quality * (0.6 + 0.4 * agreement) * (0.95**hop) * (0.8 if others else 1.0)
-            text = best.value
+            text = best.line.text if plan.wants_text else best.value
             if others:  # the same thing named in several streams, with other values: each, with its stream
                 text = "; ".join(f"{r.value} in {r.line.hit.stream_id}" for r in (best, *others))
             return Reply(text, AnswerMethod.VALUE, confidence, cited, hops=hop, candidates=tuple(found.clips()[:3]))
@@ -494,7 +494,8 @@ class Answers:
         if readings:
             best, agreement = _best_reading(readings)
             if best.asked_matched >= _LEXICAL_FLOOR and len(plan.asked) > 0:
-                return Reply(best.value, AnswerMethod.VALUE, 0.7 * (0.6 + 0.4 * agreement), (Cited(best.line.hit),))
+                text = best.line.text if plan.wants_text else best.value
+                return Reply(text, AnswerMethod.VALUE, 0.7 * (0.6 + 0.4 * agreement), (Cited(best.line.hit),))
         top = ranked[0].score if ranked else 0.0
         if not readings and top < _SIMILARITY_FLOOR:
             return Reply.not_seen(f"{NOT_SEEN} anything about that.", ranked[:3], 0.5)

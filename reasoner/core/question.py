@@ -51,6 +51,10 @@ _ASKED = (
     re.compile(r"\bthe\s+((?:[a-z\-]+\s+){0,1}[a-z\-]+)\s+(?:that|of|for|which)\b", re.IGNORECASE),
 )
 
+_SAYS = re.compile(
+    r"\bwhat\s+(?:did|does|do|was|is)\b.*\b(?:say|said|says|read|reads|show|showed|shows|display|displayed|written)\b",
+    re.IGNORECASE,
+)
 _COUNT = re.compile(r"\bhow\s+(?:many\s+times|often)\b|\bcount\b|\bnumber\s+of\s+times\b", re.IGNORECASE)
 _DURATION = re.compile(
     r"\bhow\s+long\b(?!\s+ago)|\bfor\s+how\s+(?:many\s+)?(?:seconds|minutes|long)\b|\bhow\s+many\s+(?:seconds|minutes)\b",
@@ -118,6 +122,7 @@ class QuestionPlan:
     asked: frozenset[str]  # the words of what is asked for ("price", "offer", "code"), lower case
     context: frozenset[str]  # the other content words ("board", "order", "linked"), lower case
     time: TimeConstraint
+    wants_text: bool = False  # it asks what something said or showed: the reply is the whole line
 
     @property
     def names_something(self) -> bool:
@@ -140,6 +145,8 @@ def plan_question(question: str, now: datetime) -> QuestionPlan:
     asked = _asked_words(unquoted) - named_words
     words = {word.lower() for word in _WORD.findall(unquoted) if len(word) > 1 and not word.isdigit()}
     context = words - FUNCTION_WORDS - named_words - asked - {c.lower() for c in codes}
+    # "What did the sign at the gate say?": the words the thing showed, whole, not a value beside a label.
+    wants_text = not asked and _SAYS.search(unquoted) is not None
     if not asked and len(entities) <= 1:
         # "locker 42's code?": with nothing phrased as asked, the words beside the one thing named are it.
         asked, context = context, set()
@@ -152,6 +159,7 @@ def plan_question(question: str, now: datetime) -> QuestionPlan:
         asked=frozenset(asked),
         context=frozenset(context),
         time=time,
+        wants_text=wants_text,
     )
 
 

@@ -514,3 +514,9 @@ async def test_when_something_never_seen_appeared_is_not_seen_rather_than_the_ne
     reasoner, _, _ = make()
     answer = await ask(reasoner, "When did the giraffe appear?")
     assert answer.method == AnswerMethod.NOT_SEEN and answer.answer.startswith("I have not seen")
+
+
+@pytest.mark.parametrize("question", ["What did the sign at the gate say?", "What did the gate's board show?"])
+async def test_what_something_said_is_its_whole_line(question):
+    reasoner, _, _ = make(scene("gate", 60, {(10, 20): "GATE B CLOSED"}, caption="a car park gate"))
+    assert (await ask(reasoner, question)).answer == "GATE B CLOSED"
