@@ -47,6 +47,9 @@ _CONFIDENCE_FACTOR = {
     AnswerMethod.NOT_SEEN: 0.0,
 }
 _GENERATE, _SCORE = "generate", "score"
+# Ranking a few whole lines (Answers._unlabelled) costs a fraction of a full candidate scoring: timed apart,
+# so its deadline check does not count it at the price of twelve candidates.
+_CHOOSE, _CHOOSE_OPTIONS = "choose", 3
 _FIRST_CALL_PROMPT = "Question: What number comes after 41?\nAnswer:"
 # A warm-up note of a typical length: a caption and some on-screen text.
 _WARM_UP_NOTE = (
@@ -99,6 +102,7 @@ class Answerer:
         candidates = [f" ALARM CODE {7300 + index}" for index in range(limits.max_candidates)]
         self._time_warm_up(_GENERATE, lambda: self._llm.generate(prompt, limits.max_new_tokens, ANSWER_STOP))
         self._time_warm_up(_SCORE, lambda: self._llm.score(prompt, candidates))
+        self._time_warm_up(_CHOOSE, lambda: self._llm.score(prompt, candidates[:_CHOOSE_OPTIONS]))
 
     @property
     def sees_images(self) -> bool:
@@ -148,7 +152,7 @@ class Answerer:
         )
         continuations = [" " + option for option in options]
         try:
-            scores = await self._queue.run(_SCORE, budget, lambda: self._llm.score(prompt, continuations))
+            scores = await self._queue.run(_CHOOSE, budget, lambda: self._llm.score(prompt, continuations))
         except Exception as exc:  # noqa: BLE001 - any backend failure: the caller answers without it
             logger.warning("the LLM %s failed (%s: %s) ranking options", self._llm.name, type(exc).__name__, exc)
             return None, f"the LLM failed ({type(exc).__name__}: {str(exc)[:120]})"

@@ -144,3 +144,21 @@ async def test_a_backend_that_cannot_score_skips_the_scoring_step():
     llm.can_score = False  # a chat endpoint: no log-probabilities of given continuations
     reply = await Answerer(llm).answer("What was the plate of the red car?", PLATE_HITS, PLENTY)
     assert llm.steps() == ["generate"] and reply.method == AnswerMethod.EXTRACTIVE
+
+
+async def test_ranking_a_few_lines_is_timed_apart_so_it_still_fits_a_deadline_a_full_scoring_would_not():
+    clock = FakeClock()
+
+    class PerOptionLLM(FakeLLM):  # scoring costs 0.5 s per continuation
+        def score(self, prompt, continuations):
+            clock.advance(0.5 * len(continuations))
+            return super().score(prompt, continuations)
+
+    llm = PerOptionLLM(clock=clock)
+    answerer = Answerer(llm, clock=clock)
+    answerer.warm_up()
+    assert answerer.expected_step_s("score") == 6.0 and answerer.expected_step_s("choose") == 1.5
+    index, why = await answerer.choose(
+        "Which destination?", ["TO BANGOR", "TICKET CODE WZ1K"], PLATE_HITS, Budget.from_now(3.0, clock)
+    )
+    assert (index, why) == (1, "")  # the fake likes the longer line; what matters is that it ran
