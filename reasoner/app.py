@@ -49,10 +49,11 @@ class ReasonerApp:
         answerer = Answerer(self.llm, self._answer_limits())
         await asyncio.to_thread(answerer.warm_up)
         logger.info(
-            "LLM %s warm: generate %.2f s, score %.2f s",
+            "LLM %s warm: generate %.2f s, score %.2f s, choose between lines %.2f s",
             self.llm.name,
             answerer.expected_step_s("generate"),
             answerer.expected_step_s("score"),
+            answerer.expected_step_s("choose"),
         )
         self.reasoner = Reasoner(self._retriever, answerer, self._reasoner_limits())
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
