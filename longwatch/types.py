@@ -316,6 +316,23 @@ class Evidence:
     keyframe_ids: tuple[str, ...] = ()
     hop: int = 0  # which search found it: 0 = the question's own, 1 = the first thing the evidence pointed to, ...
 
+    @classmethod
+    def of_hit(cls, hit: SearchHit, hop: int = 0, end_s: float | None = None) -> Evidence:
+        """A hit as evidence; `end_s` when what it shows lasted past the hit (a sighting's end)."""
+        return cls(
+            stream_id=hit.stream_id,
+            start_s=hit.start_s,
+            end_s=hit.end_s if end_s is None else end_s,
+            text=hit.text,
+            clip_id=hit.clip_id,
+            score=hit.score,
+            start_wall_ms=hit.start_wall_ms,
+            end_wall_ms=hit.end_wall_ms,
+            level=hit.level,
+            keyframe_ids=hit.keyframe_ids,
+            hop=hop,
+        )
+
 
 class AnswerMethod(StrEnum):
     """How an answer was formed: reported with it, a metrics label, and a factor of its confidence."""

@@ -7,6 +7,7 @@ early. Nothing relevant enough gives an honest "not seen", citing the best candi
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections import Counter
@@ -96,26 +97,10 @@ class Reply:
     def evidence(self) -> list[Evidence]:
         shown: dict[str, Evidence] = {}
         for cited in self.cited:
-            shown.setdefault(cited.hit.clip_id, _evidence(cited.hit, cited.hop, cited.end_s))
+            shown.setdefault(cited.hit.clip_id, Evidence.of_hit(cited.hit, cited.hop, cited.end_s))
         for hit in self.candidates:
-            shown.setdefault(hit.clip_id, _evidence(hit, 0, None))
+            shown.setdefault(hit.clip_id, Evidence.of_hit(hit))
         return list(shown.values())
-
-
-def _evidence(hit: SearchHit, hop: int, end_s: float | None) -> Evidence:
-    return Evidence(
-        stream_id=hit.stream_id,
-        start_s=hit.start_s,
-        end_s=hit.end_s if end_s is None else end_s,
-        text=hit.text,
-        clip_id=hit.clip_id,
-        score=hit.score,
-        start_wall_ms=hit.start_wall_ms,
-        end_wall_ms=hit.end_wall_ms,
-        level=hit.level,
-        keyframe_ids=hit.keyframe_ids,
-        hop=hop,
-    )
 
 
 def _cite(sighting: Sighting, hop: int = 0) -> Cited:
@@ -538,9 +523,12 @@ class Answers:
         return Reply(sighting.describe(), AnswerMethod.TIME, confidence, (_cite(sighting),))
 
 
-def _readings(clip: SearchHit, anchor: Entity | None, plan: QuestionPlan) -> list[Reading]:
+@functools.lru_cache(maxsize=4096)
+def _readings(clip: SearchHit, anchor: Entity | None, plan: QuestionPlan) -> tuple[Reading, ...]:
+    """What each line of a clip says of `anchor`. Cached: the search loop asks it of the same clips again
+    at every step (its relevance, whether it has enough, the sightings' order)."""
     readings = [read_line(line, anchor, plan.asked, plan.context) for line in lines_of(clip)]
-    return [reading for reading in readings if reading is not None]
+    return tuple(reading for reading in readings if reading is not None)
 
 
 def _readings_of_text(text: str, anchor: Entity | None, plan: QuestionPlan) -> list[Reading]:

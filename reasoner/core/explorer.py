@@ -89,6 +89,18 @@ class Trace:
         self._sink(AskProgress(step, detail, node.stream_id, node_id, node.level, node.start_s, node.end_s, elapsed_ms))
 
 
+@dataclass
+class _Walk:
+    """One exploration's fixed inputs, and what it has found so far."""
+
+    target: Target
+    stream_ids: tuple[str, ...]
+    span: TimeRange
+    budget: Budget
+    trace: Trace
+    found: Exploration
+
+
 def as_hit(node: Node, score: float = 0.0) -> SearchHit:
     return SearchHit.of_node(node, score)
 
@@ -128,64 +140,49 @@ class Explorer:
         With `every_sighting` (counts, "when"), the hierarchy is walked even when memory's clip search was
         not crowded: it returns a few clips of each sighting, and a sighting it ranked below them is still
         one to count. A deadline passing mid-way ends the loop with what was found (partial), never an error."""
-        found = Exploration()
+        walk = _Walk(target, tuple(stream_ids), span, budget, trace, Exploration())
         try:
-            crowded = await self._seed(target, stream_ids, span, budget, trace, found)
-            if not is_enough(found) and top_level > 0 and (crowded or every_sighting):
-                await self._descend(target, stream_ids, top_level, span, budget, trace, found, is_enough)
+            crowded = await self._seed(walk)
+            if not is_enough(walk.found) and top_level > 0 and (crowded or every_sighting):
+                await self._descend(walk, top_level, is_enough)
         except DeadlineExceeded:
-            found.stopped_by = "the deadline"
+            walk.found.stopped_by = "the deadline"
             trace.step("deadline", "the deadline came: answering from what was read")
-        return found
+        return walk.found
 
-    async def _seed(
-        self,
-        target: Target,
-        stream_ids: Sequence[str],
-        span: TimeRange,
-        budget: Budget,
-        trace: Trace,
-        found: Exploration,
-    ) -> bool:
+    async def _seed(self, walk: _Walk) -> bool:
         """Memory's clip search for the target; whether it was crowded: every one of the `seed_k` clips it
         returned looks like the target, so more (the target among them) may rank below. Only then is the
         hierarchy walked: a search that ran out of look-alikes has ranked every clip that could be it."""
+        target, found = walk.target, walk.found
         result = await self._retriever.search(
-            target.query, stream_ids, self._limits.seed_k, time_left_s(budget), level=0, span=span
+            target.query, walk.stream_ids, self._limits.seed_k, time_left_s(walk.budget), level=0, span=walk.span
         )
         found.nodes_read += result.nodes_read or len(result.hits)
         found.candidates.extend(result.hits)
         named = self._judge(target, result.hits, found)
         crowded = len(result.hits) >= self._limits.seed_k and all(target.looks_like(hit.text) for hit in result.hits)
-        trace.step(
+        walk.trace.step(
             "search",
             f"memory's clip search for {target.query[:60]!r}: {len(result.hits)} clips, {named} relevant"
             + (", all look-alikes: more may rank below them" if crowded else ""),
         )
         return crowded
 
-    async def _descend(
-        self,
-        target: Target,
-        stream_ids: Sequence[str],
-        top_level: int,
-        span: TimeRange,
-        budget: Budget,
-        trace: Trace,
-        found: Exploration,
-        is_enough: Callable[[Exploration], bool],
-    ) -> None:
+    async def _descend(self, walk: _Walk, top_level: int, is_enough: Callable[[Exploration], bool]) -> None:
+        target, found, trace = walk.target, walk.found, walk.trace
         result = await self._retriever.search(
-            target.query, stream_ids, self._limits.top_k, time_left_s(budget), level=top_level, span=span
+            target.query, walk.stream_ids, self._limits.top_k, time_left_s(walk.budget), level=top_level, span=walk.span
         )
         found.nodes_read += result.nodes_read or len(result.hits)
         order = itertools.count()  # ties keep the order nodes were ranked in
-        frontier: list[tuple[float, int, SearchHit]] = []
+        # (-priority, order, relevance of its own text, node): best first
+        frontier: list[tuple[float, int, float, SearchHit]] = []
         pruned = 0
         for hit in result.hits:
             relevance = target.relevance(hit.text)
             if relevance > 0 or _may_hide(hit.text):
-                heapq.heappush(frontier, (-(hit.score + relevance), next(order), hit))
+                heapq.heappush(frontier, (-(hit.score + relevance), next(order), relevance, hit))
             else:
                 pruned += 1
         trace.step("rank", f"{len(result.hits)} {level_name(top_level)}s ranked, {pruned} without a sign of it")
@@ -194,16 +191,16 @@ class Explorer:
                 found.stopped_by = "the node budget"
                 trace.step("budget", f"node budget of {self._limits.node_budget} spent")
                 return
-            priority, _, node = heapq.heappop(frontier)
-            if target.relevance(node.text) <= 0 and (frontier or node.level != top_level):
+            priority, _, relevance, node = heapq.heappop(frontier)
+            if relevance <= 0 and (frontier or node.level != top_level):
                 # A summary cut at memory's limit, without a sign of the target: memory's own clip search,
                 # within this node's span only, finds what the cut left out, where the whole history's
                 # search ranked other clips first. (A lone top node is opened instead: its span is all.)
-                await self._search_within(target, node, span, budget, trace, found)
+                await self._search_within(walk, node)
                 continue
             trace.step("expand", f"reading {level_name(node.level)} {format_range_s(node.start_s, node.end_s)}", node)
-            children = [as_hit(child) for child in await self._retriever.expand(node.clip_id, time_left_s(budget))]
-            children = [child for child in children if _overlaps(child, span)]
+            expanded = await self._retriever.expand(node.clip_id, time_left_s(walk.budget))
+            children = [child for child in map(as_hit, expanded) if _overlaps(child, walk.span)]
             found.nodes_read += len(children)
             if node.level == 1:
                 if not self._judge(target, children, found):
@@ -213,29 +210,23 @@ class Explorer:
             for child in children:
                 relevance = target.relevance(child.text)
                 if relevance > 0 or _may_hide(child.text):
-                    heapq.heappush(frontier, (-(relevance - _PARENT_WEIGHT * priority), next(order), child))
+                    child_priority = relevance - _PARENT_WEIGHT * priority
+                    heapq.heappush(frontier, (-child_priority, next(order), relevance, child))
                     opened += 1
             if not opened:
                 trace.step("backtrack", "no part of it mentions what is asked; back to the next candidate", node)
 
-    async def _search_within(
-        self, target: Target, node: SearchHit, span: TimeRange, budget: Budget, trace: Trace, found: Exploration
-    ) -> None:
-        within = TimeRange(
-            max(node.start_s, span.start_s),
-            min(node.end_s, span.end_s) if span.end_s else node.end_s,
-            span.start_wall_ms,
-            span.end_wall_ms,
-        )
+    async def _search_within(self, walk: _Walk, node: SearchHit) -> None:
+        within = walk.span.narrowed(TimeRange(node.start_s, node.end_s))
         result = await self._retriever.search(
-            target.query, (node.stream_id,), self._limits.seed_k, time_left_s(budget), level=0, span=within
+            walk.target.query, (node.stream_id,), self._limits.seed_k, time_left_s(walk.budget), level=0, span=within
         )
-        found.nodes_read += result.nodes_read or len(result.hits)
-        named = self._judge(target, result.hits, found)
+        walk.found.nodes_read += result.nodes_read or len(result.hits)
+        named = self._judge(walk.target, result.hits, walk.found)
         where = f"{level_name(node.level)} {format_range_s(node.start_s, node.end_s)}"
-        trace.step("search", f"its summary was cut: searching the clips of {where}: {named} relevant", node)
+        walk.trace.step("search", f"its summary was cut: searching the clips of {where}: {named} relevant", node)
         if not named:
-            trace.step("backtrack", "none of its clips shows what is asked; back to the next candidate", node)
+            walk.trace.step("backtrack", "none of its clips shows what is asked; back to the next candidate", node)
 
     @staticmethod
     def _judge(target: Target, clips: Sequence[SearchHit], found: Exploration) -> int:

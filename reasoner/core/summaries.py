@@ -12,7 +12,7 @@ from collections import Counter
 
 from longwatch.errors import DeadlineExceeded
 from longwatch.times import format_range_s
-from longwatch.types import Evidence, Node, StreamStats, Summary, TimeRange
+from longwatch.types import Evidence, Node, SearchHit, StreamStats, Summary, TimeRange
 from reasoner.core.records import caption_and_lines, line_key
 from reasoner.core.retriever import Retriever
 from reasoner.core.types import Budget
@@ -68,14 +68,4 @@ def _on_screen_throughout(parts: list[tuple[Node, tuple[str, list[str]]]]) -> se
 
 
 def _evidence(node: Node) -> Evidence:
-    return Evidence(
-        stream_id=node.stream_id,
-        start_s=node.start_s,
-        end_s=node.end_s,
-        text=node.text,
-        clip_id=node.node_id,
-        start_wall_ms=node.start_wall_ms,
-        end_wall_ms=node.end_wall_ms,
-        level=node.level,
-        keyframe_ids=node.keyframe_ids,
-    )
+    return Evidence.of_hit(SearchHit.of_node(node))
