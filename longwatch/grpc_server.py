@@ -297,6 +297,10 @@ def serve_process(
         configure_logging("INFO")
         logger.error("invalid %s settings (%s*):\n%s", description, env_prefix, exc)
         raise SystemExit(2) from None
+    except errors.InvalidArgument as exc:  # LONGWATCH_CONFIG_FILE names no usable file
+        configure_logging("INFO")
+        logger.error("invalid %s settings: %s", description, exc)
+        raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     fields = type(settings).model_fields
     unknown = unknown_variables(env_prefix, fields, os.environ)
