@@ -42,6 +42,7 @@ from longwatch_cli.memory_commands import add_memory_commands
 from longwatch_cli.output import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, describe_finished
 from longwatch_cli.perception_commands import add_perception_commands
 from longwatch_cli.reasoner_commands import add_reasoner_commands
+from longwatch_cli.serve_command import add_serve_parser
 
 Connect = Callable[..., Any]  # LongwatchClient.connect, or a fake of it in tests
 PROFILES = [profile.value for profile in Profile]
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_perception_commands(commands, addresses, _client_command)
     _add_sample_and_demo(commands)
     _add_eval(commands, addresses)
+    add_serve_parser(commands)
     return parser
 
 
