@@ -79,6 +79,7 @@ def build_memory(settings: MemorySettings, embedder: TextEmbedder) -> Memory:
         ),
         commit_batch=settings.commit_batch,
         summarizer=make_summarizer(settings),
+        reader_refresh_s=settings.reader_refresh_s if settings.role == "reader" else None,
         search_limits=SearchLimits(
             candidates=settings.search_candidates,
             exact_term_bonus=settings.exact_term_bonus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from longwatch.errors import InvalidArgument
@@ -111,6 +111,23 @@ class MemorySettings(CommonSettings):
     wal_segment_bytes: int = Field(
         8 * MiB, ge=4096, le=1024 * MiB, description="write-ahead log segment size before rolling, in bytes"
     )
+    role: Literal["writer", "reader"] = Field(
+        "writer",
+        description="writer: owns the log, takes writes, consolidates; reader: answers reads beside a writer, "
+        "from the same chroma server (chroma_url) and data directory, and refuses writes",
+    )
+    reader_refresh_s: float = Field(
+        1.0, ge=0.05, le=600.0, description="a reader's lag behind the writer: how often it reloads the hierarchy"
+    )
+
+    @model_validator(mode="after")
+    def _reader_shares_a_server(self) -> MemorySettings:
+        if self.role == "reader" and not self.chroma_url:
+            raise ValueError(
+                "a reader shares the writer's vectors through a chroma server: set LONGWATCH_MEMORY_CHROMA_URL "
+                "(embedded chromadb belongs to one process)"
+            )
+        return self
 
     @property
     def memory_dir(self) -> Path:

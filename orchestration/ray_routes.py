@@ -31,6 +31,9 @@ SERVICE_NAMES = [descriptor.full_name for descriptor in _SERVICES.values()]
 _PERCEPTION_LIST = f"/{_SERVICES['perception'].full_name}/ListStreams"
 _PERCEPTION_ADD = f"/{_SERVICES['perception'].full_name}/AddStream"
 _PERCEPTION_REMOVE = f"/{_SERVICES['perception'].full_name}/RemoveStream"
+# Memory's reads that its read replicas answer, when there are some; ListStreams and Stats stay with the
+# writer, which answers them from RAM and knows its own log.
+_MEMORY_READS = frozenset({"Search", "Expand", "Timeline", "Get"})
 # Not forwarded: grpc's own headers, which the outgoing call sets again.
 _HOP_HEADERS = ("user-agent", "content-type", "te")
 
@@ -196,8 +199,11 @@ class Forwarder(grpc.GenericRpcHandler):
     # ---- replicas
 
     async def _handle_call(self, method: _Method, request: bytes, context: grpc.aio.ServicerContext) -> Reply:
+        deployment = method.service
+        if deployment == "memory" and method.descriptor.name in _MEMORY_READS and "memory_reader" in self._handles:
+            deployment = "memory_reader"
         try:
-            return await self._handles[method.service].call.remote(
+            return await self._handles[deployment].call.remote(
                 method.path, request, forwarded_metadata(context), context.time_remaining()
             )
         except Exception as exc:  # noqa: BLE001 - Ray's own failures (a replica died, none yet)

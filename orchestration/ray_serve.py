@@ -8,8 +8,11 @@ environment and LONGWATCH_CONFIG_FILE) on a port of its node, and its Prometheus
 for Prometheus's file discovery in <data_dir>/metrics-targets/. The Ingress deployment is a grpc.aio server,
 the same ServiceServer (API token, TLS, health, request ids, message limits), exposing the three protos on
 one port; it routes each call (orchestration.ray_routes):
-- unary and server-streaming calls of the reasoner and memory's reads go through Serve's deployment
-  handles, so Serve balances them over the replicas and autoscales on their ongoing count;
+- unary and server-streaming calls of the reasoner and memory go through Serve's deployment handles, so
+  Serve balances them over the replicas and autoscales on their ongoing count; memory's reads (Search,
+  Expand, Timeline, Get) go to its read replicas when `memory_readers` is set: memory processes with
+  LONGWATCH_MEMORY_ROLE=reader beside the one writer, sharing its `chroma run` server (a ChromaServer
+  deployment) and data directory;
 - perception's calls go to the replica its stream lives in: the stream id is the multiplexed model id, so
   a stream's state (its decoder, Flash Memory, pending clip) stays in one replica;
 - client-streaming and bidirectional calls (PushFrames, WriteClips) go straight to the replica's own
@@ -30,6 +33,9 @@ import json
 import logging
 import os
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +44,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
-from longwatch import security
+from longwatch import errors, security
 from longwatch.grpc_server import ServiceServer, configure_logging
-from longwatch.settings import Profile
+from longwatch.settings import CommonSettings, Profile
+from memory_service.core.chroma import is_chroma_answering, parse_chroma_url
 from orchestration.ray_routes import SERVICE_NAMES, Forwarder, Reply, open_channel
 
 logger = logging.getLogger(__name__)
@@ -54,6 +61,8 @@ _SERVICE_TYPES = {
 # Streams one perception replica keeps claimed for routing; a stream beyond it loses only its affinity.
 _MAX_STREAMS_PER_REPLICA = 10_000
 _INGRESS_CPUS = 0.1  # it forwards bytes
+_CHROMA_READY_TIMEOUT_S = 120.0
+_CHROMA_STOP_TIMEOUT_S = 15.0
 
 
 class AppConfig(BaseModel):
@@ -73,6 +82,11 @@ class AppConfig(BaseModel):
         0.5, gt=0, le=64, description="CPUs Ray reserves per service replica (a count for placement, not a limit)"
     )
     perception_replicas: int = Field(1, ge=1, le=64, description="perception replicas; streams spread over them")
+    memory_readers: dict[str, Any] | None = Field(
+        None,
+        description="Serve autoscaling_config of memory's read replicas (Search, Expand, Timeline, Get), which "
+        "share the writer's chroma server and data directory (one node, or a shared filesystem); None = none",
+    )
     reasoner_autoscaling: dict[str, Any] = Field(
         default_factory=lambda: {"min_replicas": 1, "max_replicas": 4, "target_ongoing_requests": 2},
         description="Serve autoscaling_config of the reasoner",
@@ -115,13 +129,22 @@ class ServiceReplica:
     """One replica of a longwatch service: the service's App on a free port of this node, and the calls
     the ingress routes to it, forwarded to that App's server."""
 
-    async def __init__(self, service: str, memory_addr: str) -> None:  # Serve awaits an async constructor
+    async def __init__(  # Serve awaits an async constructor
+        self, service: str, memory_addr: str, memory_role: str = "", chroma: DeploymentHandle | None = None
+    ) -> None:
+        """`memory_role` and `chroma`: a memory replica's role (writer, reader) and the chroma server that
+        the writer and its readers share (None: the writer's embedded chromadb)."""
         security.install_log_redaction()
         settings_type, app_type = (_import(path) for path in _SERVICE_TYPES[service])
         host = ray.util.get_node_ip_address()
         overrides: dict[str, Any] = {"host": host, "port": _free_port(host), "metrics_port": _free_port(host)}
         if service != "memory":
             overrides["memory_addr"] = memory_addr
+        if memory_role:
+            overrides["role"] = memory_role
+        if chroma is not None:
+            overrides["chroma_url"] = await chroma.url.remote()
+        service = f"{service}-{memory_role}" if memory_role == "reader" else service
         settings = settings_type(**overrides)
         self._metrics_target = _publish_metrics_target(settings.data_dir, service, f"{host}:{settings.metrics_port}")
         configure_logging(settings.log_level, settings.log_format)
@@ -169,6 +192,40 @@ class ServiceReplica:
         await self._app.stop()
 
 
+@serve.deployment(num_replicas=1)
+class ChromaServer:
+    """The `chroma run` server a memory writer and its readers share, its data in the data directory."""
+
+    async def __init__(self) -> None:
+        data_dir = CommonSettings().data_dir
+        host = ray.util.get_node_ip_address()
+        port = _free_port(host)
+        path = data_dir / "memory" / "chroma-server"  # where `longwatch up --chroma-server` keeps it too
+        path.mkdir(parents=True, exist_ok=True)
+        chroma = Path(sys.executable).with_name("chroma")
+        with open(data_dir / "memory" / "chroma-server.log", "ab") as log:
+            command = [str(chroma), "run", "--path", str(path), "--host", host, "--port", str(port)]
+            self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self._url = f"http://{host}:{port}"
+        deadline = time.monotonic() + _CHROMA_READY_TIMEOUT_S
+        while not is_chroma_answering(parse_chroma_url(self._url)):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self._process.kill()
+                raise errors.Unavailable(f"the chroma server did not start; see {log.name}")
+            await asyncio.sleep(0.2)
+        logger.info("chroma server on %s", self._url)
+
+    async def url(self) -> str:
+        return self._url
+
+    def __del__(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(_CHROMA_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+
+
 @serve.deployment(num_replicas=1, max_ongoing_requests=10_000)
 class Ingress:
     """The cluster's gRPC front door: the three protos on one port, each call routed to its deployment."""
@@ -177,6 +234,7 @@ class Ingress:
         self,
         perception: DeploymentHandle,
         memory: DeploymentHandle,
+        memory_reader: DeploymentHandle | None,
         reasoner: DeploymentHandle,
         config: dict[str, Any],
     ) -> None:
@@ -184,9 +242,10 @@ class Ingress:
         configure_logging(os.environ.get("LONGWATCH_LOG_LEVEL", "INFO"), os.environ.get("LONGWATCH_LOG_FORMAT", "text"))
         app = AppConfig.model_validate(config)
         self._server = ServiceServer(app.host, app.port, SERVICE_NAMES)
-        self._forwarder = Forwarder(
-            {"perception": perception, "memory": memory, "reasoner": reasoner}, app.perception_replicas
-        )
+        handles = {"perception": perception, "memory": memory, "reasoner": reasoner}
+        if memory_reader is not None:
+            handles["memory_reader"] = memory_reader
+        self._forwarder = Forwarder(handles, app.perception_replicas)
         self._server.grpc_server.add_generic_rpc_handlers([self._forwarder])
         await self._server.start()
         await self._server.set_serving()
@@ -211,15 +270,21 @@ def build_app(args: dict[str, Any]) -> serve.Application:
         max_ongoing_requests=_MAX_STREAMS_PER_REPLICA,
         ray_actor_options={"num_cpus": cpus, "num_gpus": config.perception_gpus},
     ).bind("perception", memory_addr)
-    # One memory replica: it owns the write-ahead log (see docs/deploy.md on read replicas).
+    # One memory writer: it owns the write-ahead log. Readers beside it share its chroma server.
+    chroma = ChromaServer.options(ray_actor_options={"num_cpus": cpus}).bind() if config.memory_readers else None
     memory = ServiceReplica.options(name="memory", num_replicas=1, ray_actor_options={"num_cpus": cpus}).bind(
-        "memory", memory_addr
+        "memory", memory_addr, "writer", chroma
     )
+    memory_reader = None
+    if config.memory_readers:
+        memory_reader = ServiceReplica.options(
+            name="memory_reader", autoscaling_config=config.memory_readers, ray_actor_options={"num_cpus": cpus}
+        ).bind("memory", memory_addr, "reader", chroma)
     reasoner = ServiceReplica.options(
         name="reasoner",
         autoscaling_config=config.reasoner_autoscaling,
         ray_actor_options={"num_cpus": cpus, "num_gpus": config.reasoner_gpus},
     ).bind("reasoner", memory_addr)
     return Ingress.options(ray_actor_options={"num_cpus": _INGRESS_CPUS}).bind(
-        perception, memory, reasoner, config.model_dump()
+        perception, memory, memory_reader, reasoner, config.model_dump()
     )

@@ -146,6 +146,11 @@ class Frontier:
             for node in nodes:
                 self._nodes.setdefault(node.stream_id, {}).setdefault(node.level, {})[node.seq] = node
 
+    def take(self, other: Frontier) -> None:
+        """Becomes `other` in one step (a memory reader's refresh; searches see the old or the new one)."""
+        with self._lock, other._lock:
+            self._nodes = other._nodes
+
     def replace(self, parent: TreeNode, fanout: int) -> None:
         """Adds `parent` and drops its children from the frontier, in one step for concurrent readers."""
         with self._lock:

@@ -132,7 +132,10 @@ class Memory:
         hierarchy: HierarchyLimits | None = None,
         summarizer: Summarizer | None = None,
         commit_batch: int = 512,
+        reader_refresh_s: float | None = None,
     ) -> None:
+        """`reader_refresh_s`: this Memory only reads, beside a writer that shares its chroma server and data
+        directory, reloading the writer's stream index and frontier that often (None: it is the writer)."""
         self._embedder = embedder
         self._store = store
         self._nodes = NodeStore(embedder.name, embedder.dim)
@@ -169,8 +172,14 @@ class Memory:
             cache=self._cache,
         )
         self._unapplied: list[WalEntry] = []  # logged but not yet in the store (a store failure)
+        self._reader_refresh_s = reader_refresh_s
+        self._refresher: asyncio.Task[None] | None = None
         self._is_ready = False
         self._is_closed = False
+
+    @property
+    def is_reader(self) -> bool:
+        return self._reader_refresh_s is not None
 
     @property
     def commit_batches(self) -> int:
@@ -178,14 +187,20 @@ class Memory:
         return self._commits.batches
 
     async def start(self) -> None:
-        """Opens the stores, replays the log records written after the last checkpoint, starts consolidation."""
-        await self._on_write_thread(self._recover)
-        self.consolidator.start()
+        """Opens the stores, replays the log records written after the last checkpoint, starts consolidation.
+        A reader opens the stores and reads the hierarchy, and keeps reading it again every refresh."""
+        if self._reader_refresh_s is not None:
+            await self._on_write_thread(self._open_for_reading)
+            self._refresher = asyncio.create_task(self._keep_refreshing(self._reader_refresh_s))
+        else:
+            await self._on_write_thread(self._recover)
+            self.consolidator.start()
         self._is_ready = True
 
     async def write(self, clip: ClipRecord) -> str:
         """Stores one clip; returns its id once it is on disk and searchable."""
         self._check_ready()
+        self._check_writer()
         try:
             validate_clip(clip, self._clip_limits)
         except InvalidArgument:
@@ -295,6 +310,7 @@ class Memory:
     async def delete_stream(self, stream_id: str) -> DeletedStream:
         """Removes every clip, node, keyframe and log record of the stream, crash-safely (a logged deletion)."""
         self._check_ready()
+        self._check_writer()
         validate_stream_id(stream_id)
         self._check_stream(stream_id)
         return await self._on_write_thread(self._delete_stream, stream_id)
@@ -310,6 +326,9 @@ class Memory:
             return
         self._is_ready = False
         self._is_closed = True
+        if self._refresher is not None:
+            self._refresher.cancel()
+            await asyncio.gather(self._refresher, return_exceptions=True)
         await asyncio.to_thread(self.consolidator.stop)
         await asyncio.to_thread(self._search_threads.shutdown, wait=True)
         await self._on_write_thread(self._close_stores)
@@ -321,6 +340,38 @@ class Memory:
             raise Unavailable("the memory service is shutting down; retry against a running one")
         if not self._is_ready:
             raise Unavailable("the memory service is still starting (replaying its log); wait for health SERVING")
+
+    def _check_writer(self) -> None:
+        if self.is_reader:
+            raise FailedPrecondition(
+                "this memory process is a reader (LONGWATCH_MEMORY_ROLE=reader) and takes no writes; "
+                "write to the memory writer"
+            )
+
+    def _open_for_reading(self) -> None:
+        self._store.open()
+        self._nodes.open(self._store.connection.client)
+        self._streams.open()
+        self._load_frontier()
+        logger.info(
+            "memory reader ready: %d clips stored, refreshing every %s s", self._store.count(), self._reader_refresh_s
+        )
+
+    async def _keep_refreshing(self, every_s: float) -> None:
+        """A reader's view of the writer's work: the stream index and frontier read again, every `every_s`."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self._on_write_thread(self._refresh)
+            except (LongwatchError, OSError) as exc:  # the server or disk briefly away: the next round retries
+                logger.warning("memory reader could not refresh its view: %s", exc)
+
+    def _refresh(self) -> None:
+        self._streams.reload()
+        fresh = Frontier()
+        self._load_frontier(fresh)
+        self._frontier.take(fresh)
+        self._update_gauges()
 
     def _check_stream(self, stream_id: str) -> None:
         if self._streams.totals(stream_id) is None:
@@ -390,8 +441,10 @@ class Memory:
                 entries.append(record)
         return entries, deleted
 
-    def _load_frontier(self) -> None:
-        """Reads every stream's frontier (the nodes without a parent, the short-term window included)."""
+    def _load_frontier(self, frontier: Frontier | None = None) -> None:
+        """Reads every stream's frontier (the nodes without a parent, the short-term window included) into
+        `frontier` (default: the one searches read)."""
+        frontier = self._frontier if frontier is None else frontier
         fanout = self._hierarchy.fanout
         for stream_id in self._streams.stream_ids():
             totals = self._streams.totals(stream_id)
@@ -403,7 +456,7 @@ class Memory:
                 visual = self._nodes.visual_vectors(level, [node.node_id for node in nodes])
                 # A summary knows its seq (metadata); a clip's is in the stream index only.
                 seqs = self._clip_seqs(stream_id, first, totals.clips) if level == 0 else {}
-                self._frontier.add(
+                frontier.add(
                     replace(node, seq=seqs.get(node.node_id, node.seq), visual_vector=visual.get(node.node_id))
                     for node in nodes
                 )
@@ -659,7 +712,8 @@ class Memory:
             metrics.STORE_BYTES.labels(store).set(sum(getattr(t, f"{store}_bytes") for t in totals))
 
     def _close_stores(self) -> None:
-        self._wal.close()  # checkpoints what is applied: a clean restart replays nothing else
+        if not self.is_reader:  # a reader never opened the log, which is the writer's
+            self._wal.close()  # checkpoints what is applied: a clean restart replays nothing else
         self._store.close()
         self._streams.close()
 

@@ -169,6 +169,14 @@ class StreamIndex:
         self._load_totals()
         logger.info("stream index %s: %d streams", self.path, len(self._totals))
 
+    def reload(self) -> None:
+        """Reads what another process (the writer) recorded since: a memory reader's refresh."""
+        assert self._db is not None
+        with self._lock:
+            self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
+            self._anchors = dict(self._db.execute("SELECT stream_id, anchor_ms FROM wall_anchors").fetchall())
+            self._load_totals()
+
     def _add_clip_columns(self) -> None:
         """Brings a `clips` table of an older version up to date; its clips get seqs in time order."""
         assert self._db is not None

@@ -31,6 +31,7 @@ CONCURRENT_ASKS = 8
 # Autoscaling that reacts within seconds, so the test sees it: one ongoing Ask per replica is the target,
 # and replicas and handles report their counts twice a second (Ray 2.60 reads the interval from these).
 AUTOSCALING = {"min_replicas": 1, "max_replicas": 3, "target_ongoing_requests": 1, "upscale_delay_s": 1}
+MEMORY_READERS = {"min_replicas": 1, "max_replicas": 2, "target_ongoing_requests": 4}
 METRIC_PUSH = {
     "RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "0.5",
     "RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S": "0.5",
@@ -56,6 +57,7 @@ def _serve(data_dir, build_app):
         "LONGWATCH_MODEL_CACHE": str(data_dir / "models"),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
+        "LONGWATCH_MEMORY_READER_REFRESH_S": "0.2",  # readers see the writer's last clips within this
     }
     # More logical CPUs than cores: Ray only counts them, and the replicas are mostly idle.
     ray.init(num_cpus=8, include_dashboard=False, runtime_env={"env_vars": env}, log_to_driver=False)
@@ -63,7 +65,7 @@ def _serve(data_dir, build_app):
         serve.start(proxy_location="Disabled")
         port = free_port()
         serve.run(
-            build_app({"port": port, "reasoner_autoscaling": AUTOSCALING}),
+            build_app({"port": port, "reasoner_autoscaling": AUTOSCALING, "memory_readers": MEMORY_READERS}),
             name=APP,
             route_prefix=None,
         )
@@ -73,9 +75,12 @@ def _serve(data_dir, build_app):
         ray.shutdown()
 
 
+def running_replicas(deployment: str) -> int:
+    return serve.status().applications[APP].deployments[deployment].replica_states.get("RUNNING", 0)
+
+
 def reasoner_replicas() -> int:
-    deployment = serve.status().applications[APP].deployments["reasoner"]
-    return deployment.replica_states.get("RUNNING", 0)
+    return running_replicas("reasoner")
 
 
 async def ingest(address: str, video: str):
@@ -135,9 +140,20 @@ def test_every_replica_lists_its_metrics_for_prometheus(ingress):
     for path in (data_dir / "metrics-targets").glob("*.json"):
         (target,) = json.loads(path.read_text())
         targets[target["labels"]["service"]] = target["targets"][0]
-    assert set(targets) == {"perception", "memory", "reasoner"}
+    assert set(targets) == {"perception", "memory", "memory-reader", "reasoner"}
     scraped = httpx.get(f"http://{targets['perception']}/metrics", timeout=10).text
     assert "perception_frames_seen_total" in scraped
+    # The Asks' searches were answered by the read replica, the writes by the writer.
+    assert searches(targets["memory-reader"]) > 0
+    assert searches(targets["memory"]) == 0
+
+
+def searches(address: str) -> float:
+    """memory_search_seconds_count on one memory replica's /metrics."""
+    for line in httpx.get(f"http://{address}/metrics", timeout=10).text.splitlines():
+        if line.startswith("memory_search_seconds_count"):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def test_concurrent_asks_scale_the_reasoner_up(ingress):
