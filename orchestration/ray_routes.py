@@ -21,6 +21,7 @@ from longwatch.grpc_server import CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2
 from longwatch.perception.v1 import perception_pb2
 from longwatch.reasoner.v1 import reasoner_pb2
+from perception.server import FORWARDED_CLIENT_KEY
 
 _SERVICES = {
     "perception": perception_pb2.DESCRIPTOR.services_by_name["PerceptionService"],
@@ -70,12 +71,14 @@ class Reply:
 
 
 def forwarded_metadata(context: grpc.aio.ServicerContext) -> tuple[tuple[str, Any], ...]:
-    """The client's metadata (token, request id) for the call the ingress makes on its behalf."""
-    return tuple(
+    """The client's metadata (token, request id) for the call the ingress makes on its behalf, and who the
+    client is, for perception's per-client stream limit (a client's own claim to be another is dropped)."""
+    passed = tuple(
         (key, value)
         for key, value in context.invocation_metadata() or ()
-        if not key.startswith(("grpc-", ":")) and key not in _HOP_HEADERS
+        if not key.startswith(("grpc-", ":")) and key not in _HOP_HEADERS and key != FORWARDED_CLIENT_KEY
     )
+    return (*passed, (FORWARDED_CLIENT_KEY, context.peer()))
 
 
 @dataclass(frozen=True)

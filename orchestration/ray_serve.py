@@ -61,6 +61,7 @@ _SERVICE_TYPES = {
 # Streams one perception replica keeps claimed for routing; a stream beyond it loses only its affinity.
 _MAX_STREAMS_PER_REPLICA = 10_000
 _INGRESS_CPUS = 0.1  # it forwards bytes
+_INGRESS_DRAIN_S = 5.0
 _CHROMA_READY_TIMEOUT_S = 120.0
 _CHROMA_STOP_TIMEOUT_S = 15.0
 
@@ -140,21 +141,22 @@ class ServiceReplica:
         overrides: dict[str, Any] = {"host": host, "port": _free_port(host), "metrics_port": _free_port(host)}
         if service != "memory":
             overrides["memory_addr"] = memory_addr
+        if service == "perception":  # its calls come from the ingress, which says for whom
+            overrides["trust_forwarded_client"] = True
         if memory_role:
             overrides["role"] = memory_role
         if chroma is not None:
             overrides["chroma_url"] = await chroma.url.remote()
         service = f"{service}-{memory_role}" if memory_role == "reader" else service
         settings = settings_type(**overrides)
-        self._metrics_target = _publish_metrics_target(settings.data_dir, service, f"{host}:{settings.metrics_port}")
         configure_logging(settings.log_level, settings.log_format)
         if settings.profile in (Profile.TINY, Profile.CPU):  # as serve_process: no hub lookups offline
             os.environ["HF_HUB_OFFLINE"] = os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        self.service = service
         self._app = app_type(settings)
         await self._app.start()
         self._address = f"{host}:{settings.port}"
         self._channel = open_channel(self._address)
+        self._metrics_target = _publish_metrics_target(settings.data_dir, service, f"{host}:{settings.metrics_port}")
         logger.info("%s replica serving on %s", service, self._address)
 
     @serve.multiplexed(max_num_models_per_replica=_MAX_STREAMS_PER_REPLICA)
@@ -250,13 +252,10 @@ class Ingress:
         await self._server.start()
         await self._server.set_serving()
 
-    async def check_health(self) -> None:
-        """Serve's health probe: the ingress is healthy while its server runs."""
-
     async def __del__(self) -> None:
-        await self._server.stop(5.0)
+        """Serve stops the replica: in-flight calls get the drain time, then the channels close."""
+        await self._server.stop(_INGRESS_DRAIN_S)
         await self._forwarder.close()
-        await asyncio.sleep(0)
 
 
 def build_app(args: dict[str, Any]) -> serve.Application:

@@ -65,7 +65,7 @@ class PerceptionApp:
         describer = Describer(self.compute, self.keyframe_reader)
         self.server = ServiceServer(settings.host, settings.port, [SERVICE_NAME])
         perception_pb2_grpc.add_PerceptionServiceServicer_to_server(
-            PerceptionServicer(self.streams, describer), self.server.grpc_server
+            PerceptionServicer(self.streams, describer, settings.trust_forwarded_client), self.server.grpc_server
         )
         await self.server.start()
         self._metrics_server = start_metrics_endpoint(self.settings.host, self.settings.metrics_port)

@@ -21,16 +21,32 @@ if TYPE_CHECKING:
 SERVICE_NAME = perception_pb2.DESCRIPTOR.services_by_name["PerceptionService"].full_name
 
 
+# The client a front (orchestration.ray_routes) forwards a call for, as grpc names peers ("ipv4:host:port").
+FORWARDED_CLIENT_KEY = "longwatch-client"
+
+
 class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
-    def __init__(self, streams: StreamRegistry, describer: Describer | None = None) -> None:
+    def __init__(
+        self, streams: StreamRegistry, describer: Describer | None = None, trust_forwarded_client: bool = False
+    ) -> None:
+        """`trust_forwarded_client`: the per-client stream limit counts the client the front forwarded the
+        call for; without a front every call would seem to come from it."""
         self._streams = streams
         self._describer = describer
+        self._trust_forwarded_client = trust_forwarded_client
+
+    def _client(self, context: grpc.aio.ServicerContext) -> str:
+        if self._trust_forwarded_client:
+            for key, value in context.invocation_metadata() or ():
+                if key == FORWARDED_CLIENT_KEY and isinstance(value, str):
+                    return value
+        return context.peer()
 
     async def AddStream(
         self, request: perception_pb2.AddStreamRequest, context: grpc.aio.ServicerContext
     ) -> perception_pb2.AddStreamResponse:
         command = convert.add_stream_from_pb(request)
-        status = await self._streams.add(command.stream_id, command.source, command.sample_fps, context.peer())
+        status = await self._streams.add(command.stream_id, command.source, command.sample_fps, self._client(context))
         return convert.add_stream_response(status)
 
     async def ListStreams(
@@ -49,7 +65,9 @@ class PerceptionServicer(perception_pb2_grpc.PerceptionServiceServicer):
         """Frames go through the stream's bounded queue: a full queue makes this handler wait before it reads
         the next message, so gRPC's flow control slows the client instead of dropping its frames."""
         start = convert.push_start_from_pb(await anext(requests, None))
-        _, session = await self._streams.add_push(start.stream_id, start.sample_fps, start.is_live, context.peer())
+        _, session = await self._streams.add_push(
+            start.stream_id, start.sample_fps, start.is_live, self._client(context)
+        )
         try:
             async for request in requests:
                 await session.put(convert.pushed_frame_from_pb(request, session.frames_accepted + 1))

@@ -41,6 +41,11 @@ class PerceptionSettings(CommonSettings):
     max_streams_per_client: int = Field(
         32, ge=0, le=10_000, description="of those, streams one client host may add (0: no limit of its own)"
     )
+    trust_forwarded_client: bool = Field(
+        False,
+        description="count streams per client by the `longwatch-client` metadata a front (the Ray ingress) "
+        "forwards, not by the caller's own address; only for replicas no client reaches directly",
+    )
 
     # Sampling, frame cache and clips.
     sample_fps: float = Field(

@@ -62,8 +62,21 @@ def test_a_perception_call_is_routed_by_the_stream_it_names():
 
 class _Context:
     def invocation_metadata(self):
-        return (("authorization", "Bearer t"), ("x-request-id", "abc"), ("user-agent", "grpc-python"), ("grpc-x", "1"))
+        return (
+            ("authorization", "Bearer t"),
+            ("x-request-id", "abc"),
+            ("user-agent", "grpc-python"),
+            ("grpc-x", "1"),
+            ("longwatch-client", "ipv4:10.0.0.1:1"),  # a client claiming to be another
+        )
+
+    def peer(self):
+        return "ipv4:192.0.2.7:40000"
 
 
-def test_the_token_and_request_id_are_forwarded_and_transport_headers_are_not():
-    assert forwarded_metadata(_Context()) == (("authorization", "Bearer t"), ("x-request-id", "abc"))
+def test_the_token_request_id_and_real_client_are_forwarded_and_transport_headers_are_not():
+    assert forwarded_metadata(_Context()) == (
+        ("authorization", "Bearer t"),
+        ("x-request-id", "abc"),
+        ("longwatch-client", "ipv4:192.0.2.7:40000"),
+    )
