@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import Any, Self
 
 import grpc
 
@@ -111,6 +111,16 @@ def _unreachable_message(details: str, service: str, address: str, hint: str) ->
     return f"the {service} service at {address} is unavailable ({details}); retry once it is back"
 
 
+def open_channel(address: str, options: Sequence[tuple[str, Any]], token: str | None = None) -> grpc.aio.Channel:
+    """A channel as every longwatch client opens one (the SDK, the CLI, a service calling another): TLS when
+    LONGWATCH_TLS_CA_FILE is set, and on every call the request id and the API token (None: from
+    LONGWATCH_API_TOKEN or its file; "": none)."""
+    token = security.token_from_env() if token is None else token
+    return security.open_channel(
+        address, options, [*tracing.client_interceptors(), *security.client_interceptors(token)]
+    )
+
+
 class _ServiceClient:
     service = ""
 
@@ -120,15 +130,7 @@ class _ServiceClient:
         on every call (None: LONGWATCH_API_TOKEN or LONGWATCH_API_TOKEN_FILE, as the services read it)."""
         self.address = address
         self._unreachable_hint = unreachable_hint
-        token = security.token_from_env() if token is None else token
-        interceptors = [*tracing.client_interceptors(), *security.client_interceptors(token)]
-        credentials = security.channel_credentials()
-        if credentials is None:
-            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS, interceptors=interceptors)
-        else:
-            self._channel = grpc.aio.secure_channel(
-                address, credentials, options=CHANNEL_OPTIONS, interceptors=interceptors
-            )
+        self._channel = open_channel(address, CHANNEL_OPTIONS, token)
 
     @property
     def channel(self) -> grpc.aio.Channel:

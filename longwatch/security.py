@@ -17,8 +17,9 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -176,3 +177,13 @@ def channel_credentials(environ: Mapping[str, str] | None = None) -> grpc.Channe
     if not environ.get(TLS_CA_ENV):
         return None
     return grpc.ssl_channel_credentials(root_certificates=_read_pem(TLS_CA_ENV, environ))
+
+
+def open_channel(
+    address: str, options: Sequence[tuple[str, Any]], interceptors: Sequence[grpc.aio.ClientInterceptor] = ()
+) -> grpc.aio.Channel:
+    """A channel to a longwatch service: TLS trusting LONGWATCH_TLS_CA_FILE when it is set, else plain."""
+    credentials = channel_credentials()
+    if credentials is None:
+        return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+    return grpc.aio.secure_channel(address, credentials, options=options, interceptors=interceptors)

@@ -40,11 +40,8 @@ _HOP_HEADERS = ("user-agent", "content-type", "te")
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
-    """A channel to a replica's own server: TLS when LONGWATCH_TLS_CA_FILE is set, as for any client."""
-    credentials = security.channel_credentials()
-    if credentials is None:
-        return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-    return grpc.aio.secure_channel(address, credentials, options=CHANNEL_OPTIONS)
+    """A channel to a replica's own server, with no interceptors: each call carries its client's metadata."""
+    return security.open_channel(address, CHANNEL_OPTIONS)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from longwatch import convert
+from longwatch import convert, security
 from longwatch.errors import FailedPrecondition, InvalidArgument, LongwatchError, Unavailable
 from longwatch.grpc_server import CHANNEL_OPTIONS
 from longwatch.memory.v1 import memory_pb2, memory_pb2_grpc
@@ -75,7 +75,11 @@ class MemoryWriter:
             ("grpc.min_reconnect_backoff_ms", int(self._retry_initial_s * 1000)),
             ("grpc.max_reconnect_backoff_ms", backoff_ms),
         ]
-        self._channel = grpc.aio.insecure_channel(self.address, options=options)
+        # TLS as any client's; the token goes on each WriteClips call itself: grpc.aio's client interceptors
+        # break a bidirectional call driven by write() and read() ("Internal error from Core").
+        self._channel = security.open_channel(self.address, options)
+        token = security.token_from_env()
+        self._call_metadata = security.bearer_metadata(token) if token else None
         self._stub = memory_pb2_grpc.MemoryServiceStub(self._channel)
         self._task = asyncio.create_task(self._run(), name="memory-writer")
 
@@ -134,7 +138,7 @@ class MemoryWriter:
 
     async def _session(self) -> None:
         """One WriteClips stream: resends what is unacknowledged, then sends new clips as they come."""
-        call = self._stub.WriteClips()
+        call = self._stub.WriteClips(metadata=self._call_metadata)
         self._outbox = asyncio.Queue()
         for clip_id in self._unacked:
             self._outbox.put_nowait(clip_id)

@@ -119,13 +119,18 @@ def test_no_token_set_means_none_required():
     assert token_from_env({}) == ""
 
 
-def test_a_secured_service_process_refuses_the_cli_without_the_token_and_answers_with_it(tmp_path):
-    env = {
+def secured_env(tmp_path) -> dict[str, str]:
+    """A tiny-profile service that requires TOKEN."""
+    return {
         "LONGWATCH_PROFILE": "tiny",
         "LONGWATCH_DATA_DIR": str(tmp_path / "data"),
         "LONGWATCH_MODEL_CACHE": str(tmp_path / "models"),
         TOKEN_ENV: TOKEN,
     }
+
+
+def test_a_secured_service_process_refuses_the_cli_without_the_token_and_answers_with_it(tmp_path):
+    env = secured_env(tmp_path)
     memory = start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
     try:
         assert "(API token required)" in memory.output()
@@ -143,3 +148,37 @@ def test_a_secured_service_process_refuses_the_cli_without_the_token_and_answers
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "longwatch_cli.cli", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_secured_services_send_the_token_to_each_other_so_a_video_is_ingested(tmp_path):
+    """Perception's clip writer is a client of memory like any other: it sends the token too."""
+    from longwatch.client import PerceptionClient
+    from longwatch.progress import wait_until_final
+    from longwatch.sample import make_sample
+    from longwatch.types import StreamState
+
+    env = secured_env(tmp_path)
+    video = tmp_path / "sample.mp4"
+    make_sample(video)
+    memory = start_service("memory_service", env, free_port(), READY_TIMEOUT_S)
+    try:
+        perception = start_service(
+            "perception", {**env, "LONGWATCH_MEMORY_ADDR": memory.address}, free_port(), READY_TIMEOUT_S
+        )
+        try:
+
+            async def ingest():
+                client = PerceptionClient(perception.address, token=TOKEN)
+                try:
+                    await client.add_stream("lot", str(video))
+                    return await asyncio.wait_for(wait_until_final(client, "lot", show_progress=False), 300)
+                finally:
+                    await client.close()
+
+            status = asyncio.run(ingest())
+            assert status.state is StreamState.FINISHED, status.error
+            assert status.clips_written > 0
+        finally:
+            perception.stop()
+    finally:
+        memory.stop()

@@ -13,8 +13,10 @@ import httpx
 import pytest
 
 from longwatch.client import MemoryClient, PerceptionClient, ReasonerClient
+from longwatch.errors import Unauthenticated
 from longwatch.progress import wait_until_final
 from longwatch.sample import make_sample
+from longwatch.security import TOKEN_ENV
 from longwatch.types import StreamState
 from tests.integration.servers import free_port
 
@@ -24,6 +26,7 @@ serve = pytest.importorskip("ray.serve")
 pytestmark = [pytest.mark.ray, pytest.mark.timeout(900)]
 
 APP = "longwatch"
+TOKEN = "ray-test-token"
 STREAM = "carpark"
 QUESTION = "What was the alarm code on the screen?"
 SCALE_UP_TIMEOUT_S = 180.0
@@ -43,8 +46,8 @@ def ingress(tmp_path_factory):
     from orchestration.ray_serve import build_app
 
     data_dir = tmp_path_factory.mktemp("ray-data")
-    with pytest.MonkeyPatch.context() as patch:  # the Serve controller and the ingress's handles read them
-        for name, value in METRIC_PUSH.items():
+    with pytest.MonkeyPatch.context() as patch:  # the Serve controller, the handles and the clients read them
+        for name, value in {**METRIC_PUSH, TOKEN_ENV: TOKEN}.items():
             patch.setenv(name, value)
         yield from _serve(data_dir, build_app)
 
@@ -52,6 +55,7 @@ def ingress(tmp_path_factory):
 def _serve(data_dir, build_app):
     env = {
         **METRIC_PUSH,
+        TOKEN_ENV: TOKEN,  # a secured deployment: the ingress and every replica require it
         "LONGWATCH_PROFILE": "tiny",
         "LONGWATCH_DATA_DIR": str(data_dir),
         "LONGWATCH_MODEL_CACHE": str(data_dir / "models"),
@@ -154,6 +158,20 @@ def searches(address: str) -> float:
         if line.startswith("memory_search_seconds_count"):
             return float(line.split()[-1])
     return 0.0
+
+
+def test_a_call_without_the_token_is_refused(ingress):
+    address, _ = ingress
+
+    async def ask_without_token():
+        reasoner = ReasonerClient(address, token="")
+        try:
+            return await reasoner.ask(QUESTION, stream_ids=[STREAM])
+        finally:
+            await reasoner.close()
+
+    with pytest.raises(Unauthenticated, match="LONGWATCH_API_TOKEN"):
+        asyncio.run(ask_without_token())
 
 
 def test_concurrent_asks_scale_the_reasoner_up(ingress):
