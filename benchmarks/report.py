@@ -30,6 +30,7 @@ SECTIONS = (
     "faults",
     "bad_input",
     "end_to_end",
+    "deploy",  # recorded by hand (no script writes it): the deployment tests' times
 )
 _MARK = "<!-- section: {} -->"
 HEADER = """# Benchmarks
