@@ -49,9 +49,8 @@ demo: venv
 test: system-deps venv
 	$(PY) -m pytest -q -m "not deploy and not ray" tests
 
-# The image built where no registry or index is reachable (a cached no-op once built), then the containers.
+# The test builds the image with deploy/offline_image.sh (a cached no-op once built), then runs the containers.
 test-deploy: deploy-deps venv
-	bash deploy/offline_image.sh
 	$(PY) -m pytest -q -m deploy tests/deploy
 
 # Perception, memory (writer and readers) and the reasoner as Serve deployments, tiny profile, on CPU.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the longwatch image (docker-compose.yml's one image) on a machine where builds reach no image
-# registry and no package index: `make test-deploy` runs it before tests/deploy.
+# registry and no package index: tests/deploy runs it (`make test-deploy`) before starting the containers.
 #
 # The Dockerfile builds from `python:3.11-slim` and the package index on a user's machine. Here this script
 # gives it instead, through build arguments and the build context:

@@ -293,13 +293,9 @@ def serve_process(
         raise SystemExit(0 if is_help else 2)
     try:
         settings = load_settings()
-    except pydantic.ValidationError as exc:
+    except (pydantic.ValidationError, errors.InvalidArgument) as exc:  # InvalidArgument: LONGWATCH_CONFIG_FILE
         configure_logging("INFO")
         logger.error("invalid %s settings (%s*):\n%s", description, env_prefix, exc)
-        raise SystemExit(2) from None
-    except errors.InvalidArgument as exc:  # LONGWATCH_CONFIG_FILE names no usable file
-        configure_logging("INFO")
-        logger.error("invalid %s settings: %s", description, exc)
         raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.log_format)
     fields = type(settings).model_fields

@@ -191,12 +191,17 @@ class _Recovery:
     is_spawned: bool = False
 
 
+def script_command(spec: ServiceSpec, host: str, port: int, data_dir: Path) -> list[str]:
+    """The spec's script (installed next to this Python) with its arguments filled in."""
+    fields = {"host": host, "port": port, "data_dir": data_dir}
+    return [str(Path(sys.executable).parent / spec.script), *(arg.format(**fields) for arg in spec.args)]
+
+
 def _command(spec: ServiceSpec, config: LaunchConfig) -> list[str]:
     """`python -m module`, or the spec's script and arguments; on Linux through parent_death.py, which
     makes the kernel SIGTERM the service when the launcher dies and then execs it (same pid)."""
     if spec.script:
-        fields = {"host": config.host, "port": config.ports[spec.name], "data_dir": config.data_dir}
-        program = [str(Path(sys.executable).parent / spec.script), *(arg.format(**fields) for arg in spec.args)]
+        program = script_command(spec, config.host, config.ports[spec.name], config.data_dir)
     else:
         program = [sys.executable, "-m", spec.module]
     if not sys.platform.startswith("linux"):

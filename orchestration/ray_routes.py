@@ -117,11 +117,13 @@ class Forwarder(grpc.GenericRpcHandler):
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._spread_streams = perception_replicas > 1
         self._streams: set[str] = set()  # perception streams added through this ingress
+        # Made once: grpc asks for a method's handler on every call.
+        self._handlers = {path: self._handler(method) for path, method in self._methods.items()}
 
     def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        method = self._methods.get(handler_call_details.method)
-        if method is None:
-            return None
+        return self._handlers.get(handler_call_details.method)
+
+    def _handler(self, method: _Method) -> grpc.RpcMethodHandler:
         client_streaming, server_streaming = method.kind
         if client_streaming and server_streaming:
             return grpc.stream_stream_rpc_method_handler(self._bidirectional(method))

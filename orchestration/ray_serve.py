@@ -32,9 +32,7 @@ import importlib
 import json
 import logging
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +46,8 @@ from longwatch import errors, security
 from longwatch.grpc_server import ServiceServer, configure_logging
 from longwatch.settings import CommonSettings, Profile
 from memory_service.core.chroma import is_chroma_answering, parse_chroma_url
+from orchestration.health import free_port
+from orchestration.launcher import CHROMA_SERVICE, script_command
 from orchestration.ray_routes import SERVICE_NAMES, Forwarder, Reply, open_channel
 
 logger = logging.getLogger(__name__)
@@ -106,12 +106,6 @@ def _import(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
 def _publish_metrics_target(data_dir: Path, service: str, address: str) -> Path:
     """Tells Prometheus where this replica's /metrics is: a file_sd_configs target file in
     <data_dir>/metrics-targets/, one per replica, removed when the replica stops (docs/deploy.md)."""
@@ -138,7 +132,7 @@ class ServiceReplica:
         security.install_log_redaction()
         settings_type, app_type = (_import(path) for path in _SERVICE_TYPES[service])
         host = ray.util.get_node_ip_address()
-        overrides: dict[str, Any] = {"host": host, "port": _free_port(host), "metrics_port": _free_port(host)}
+        overrides: dict[str, Any] = {"host": host, "port": free_port(host), "metrics_port": free_port(host)}
         if service != "memory":
             overrides["memory_addr"] = memory_addr
         if service == "perception":  # its calls come from the ingress, which says for whom
@@ -201,12 +195,11 @@ class ChromaServer:
     async def __init__(self) -> None:
         data_dir = CommonSettings().data_dir
         host = ray.util.get_node_ip_address()
-        port = _free_port(host)
-        path = data_dir / "memory" / "chroma-server"  # where `longwatch up --chroma-server` keeps it too
-        path.mkdir(parents=True, exist_ok=True)
-        chroma = Path(sys.executable).with_name("chroma")
+        port = free_port(host)
+        # The command and data folder of `longwatch up --chroma-server`.
+        command = script_command(CHROMA_SERVICE, host, port, data_dir)
+        (data_dir / "memory").mkdir(parents=True, exist_ok=True)
         with open(data_dir / "memory" / "chroma-server.log", "ab") as log:
-            command = [str(chroma), "run", "--path", str(path), "--host", host, "--port", str(port)]
             self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         self._url = f"http://{host}:{port}"
         deadline = time.monotonic() + _CHROMA_READY_TIMEOUT_S

@@ -367,7 +367,8 @@ class Memory:
                 logger.warning("memory reader could not refresh its view: %s", exc)
 
     def _refresh(self) -> None:
-        self._streams.reload()
+        if not self._streams.reload():  # the frontier changes only with the index: idle, nothing to read
+            return
         fresh = Frontier()
         self._load_frontier(fresh)
         self._frontier.take(fresh)

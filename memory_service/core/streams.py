@@ -164,18 +164,22 @@ class StreamIndex:
             "WHERE keyframes > 0 AND keyframes_removed = 0"
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS nodes_present ON nodes (stream_id, level, seq) WHERE removed = 0")
+        self._load()
+        logger.info("stream index %s: %d streams", self.path, len(self._totals))
+
+    def reload(self) -> bool:
+        """Reads what another process (the writer) recorded since: a memory reader's refresh. Whether
+        anything changed (new clips, nodes built or removed, sources, anchors)."""
+        with self._lock:
+            before = (self._totals, self._sources, self._anchors)
+            self._load()
+            return (self._totals, self._sources, self._anchors) != before
+
+    def _load(self) -> None:
+        assert self._db is not None
         self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
         self._anchors = dict(self._db.execute("SELECT stream_id, anchor_ms FROM wall_anchors").fetchall())
         self._load_totals()
-        logger.info("stream index %s: %d streams", self.path, len(self._totals))
-
-    def reload(self) -> None:
-        """Reads what another process (the writer) recorded since: a memory reader's refresh."""
-        assert self._db is not None
-        with self._lock:
-            self._sources = dict(self._db.execute("SELECT stream_id, source_key FROM stream_sources").fetchall())
-            self._anchors = dict(self._db.execute("SELECT stream_id, anchor_ms FROM wall_anchors").fetchall())
-            self._load_totals()
 
     def _add_clip_columns(self) -> None:
         """Brings a `clips` table of an older version up to date; its clips get seqs in time order."""
